@@ -1,1 +1,126 @@
+"""Entry → typed events. One small module per message kind; this one only dispatches.
 
+Most entries are llama.cpp/runner noise, so the dispatch is ordered by cost: a prefix check,
+then the ``msg`` value pulled out without tokenizing, then one dict lookup. Only lines whose
+``msg`` is known get a full logfmt parse.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pydantic import ValidationError
+
+from ..entry import Entry
+from ..events import Event, LoadFinished
+from . import debug, memory, runner, server, warnings  # noqa: F401  (they register their handlers)
+from .common import EXACT, PREFIX, base
+from .gin import parse_gin
+from .logfmt import msg_of
+from .server import parse_golog_server_config
+from .systemd import parse_systemd
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_GOLOG_STARTED = re.compile(r"llama runner started in ([0-9.]+) seconds")
+NOTHING: tuple = ()
+
+
+class ParseStats:
+    """What the parsers saw: every entry is counted once as events, noise, known-ignored or skipped."""
+
+    __slots__ = ("entries", "events", "noise", "ignored", "skipped", "unknown_msgs")
+
+    def __init__(self) -> None:
+        self.entries = 0
+        self.events = 0
+        self.noise = 0  # not an Ollama structured line (llama.cpp output, stacks, dots, …)
+        self.ignored = 0  # a structured Ollama line we know carries nothing for the timeline
+        self.skipped: Counter[str] = Counter()  # reason → count: lines that should have parsed but did not
+        self.unknown_msgs: Counter[str] = Counter()  # slog msg values we have no parser for
+
+    def as_dict(self) -> dict:
+        return {"entries": self.entries, "events": self.events, "noise": self.noise,
+                "ignored": self.ignored, "skipped": sum(self.skipped.values()),
+                "skip_reasons": dict(self.skipped), "unknown_msgs": sum(self.unknown_msgs.values())}
+
+
+def _slog(e: Entry, line: str, stats: ParseStats) -> tuple | list:
+    msg = msg_of(line)
+    if msg is None:
+        stats.skipped["slog line without msg"] += 1
+        return NOTHING
+    handler = EXACT.get(msg)
+    if handler is None:
+        for prefix, h in PREFIX:
+            if msg.startswith(prefix):
+                handler = h
+                break
+        else:
+            if len(stats.unknown_msgs) < 10_000:
+                stats.unknown_msgs[msg[:80]] += 1
+            stats.ignored += 1
+            return NOTHING
+    try:
+        ev = handler(e, line, msg)
+    except (ValueError, ValidationError) as exc:
+        stats.skipped[f"{handler.__name__}: {type(exc).__name__}"] += 1
+        return NOTHING
+    if ev is None:
+        stats.skipped[f"{handler.__name__}: missing values"] += 1
+        return NOTHING
+    return ev if isinstance(ev, list) else [ev]
+
+
+def parse_entry(e: Entry, stats: ParseStats) -> tuple | list[Event]:
+    """Events in one entry (usually none). Never raises for any input."""
+    stats.entries += 1
+    line = e.message
+    if type(line) is not str:
+        line = line.decode("utf-8", "replace")
+    if line.startswith("time="):
+        out = _slog(e, line, stats)
+    elif "[GIN]" in line:
+        if "\x1b" in line:
+            line = _ANSI.sub("", line)
+        i = line.find("[GIN] ")
+        if i < 0:  # [GIN-debug] route table and the like
+            stats.noise += 1
+            return NOTHING
+        try:
+            out = [parse_gin(e, line[i:])]
+        except (ValueError, ValidationError) as exc:
+            stats.skipped[f"gin: {exc}"[:120]] += 1
+            return NOTHING
+    elif e.pid == 1 or e.ident == "systemd":
+        ev = parse_systemd(e, line)
+        if ev is None:
+            stats.ignored += 1
+            return NOTHING
+        out = [ev]
+    elif line[:2] in ("19", "20") and line[4:5] == "/" and ".go:" in line[:40]:
+        out = _golog(e, line, stats)
+    else:
+        stats.noise += 1
+        return NOTHING
+    stats.events += len(out)
+    return out
+
+
+def _golog(e: Entry, line: str, stats: ParseStats) -> tuple | list:
+    """Lines in Go's std log format: era A, and ``server config`` up to v0.6.8."""
+    try:
+        if "server config" in line:
+            ev = parse_golog_server_config(e, line)
+            if ev is None:
+                stats.skipped["golog server config: layout"] += 1
+                return NOTHING
+            return [ev]
+        m = _GOLOG_STARTED.search(line)
+        if m:
+            return [LoadFinished(**base(e), seconds=float(m.group(1)))]
+    except (ValueError, ValidationError) as exc:
+        stats.skipped[f"golog: {type(exc).__name__}"] += 1
+        return NOTHING
+    stats.ignored += 1
+    return NOTHING

@@ -1,0 +1,33 @@
+"""OLLAMA_DEBUG scheduler lines: the only direct record of an unload (server/sched.go, llm)."""
+
+from __future__ import annotations
+
+from ..entry import Entry
+from ..events import DebugRunner
+from .common import base, blob_of, kv, on_msg, short_model_name, to_int
+
+_STEPS = {
+    "runner with non-zero duration has gone idle, adding timer": "idle",
+    "runner with zero duration has gone idle, expiring to unload": "expired",
+    "timer expired, expiring to unload": "expired",
+    "runner expired event received": "expired",
+    "got lock to unload expired event": "expired",
+    "stopping llama server": "stopping",
+    "stopping llama-server": "stopping",
+    "runner terminated and removed from list, blocking for VRAM recovery": "stopping",
+    "sending an unloaded event": "unloaded",
+    "resetting model to expire immediately to make room": "evict",
+    "found an idle runner to unload": "evict",
+    "shutting down runner": "shutdown",
+}
+
+
+@on_msg(*_STEPS)
+def debug_runner(e: Entry, line: str, msg: str) -> DebugRunner:
+    d = kv(line)
+    name = d.get("runner.name")
+    # modelPath= (v0.1.38–v0.6.7), runner.model= (v0.6.8+), model= (shutting down runner)
+    blob = blob_of(d.get("runner.model")) or blob_of(d.get("modelPath")) or blob_of(d.get("model"))
+    return DebugRunner(**base(e), step=_STEPS[msg], message=msg,
+                       runner_name=short_model_name(name) if name else None, blob=blob,
+                       runner_pid=to_int(d.get("runner.pid") or d.get("pid")))

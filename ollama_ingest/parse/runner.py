@@ -1,0 +1,77 @@
+"""Runner process start, the era-F runner ``load`` request, and load finished."""
+
+from __future__ import annotations
+
+import re
+
+from ..entry import Entry
+from ..events import LoadFinished, RunnerLoadRequest, RunnerStart
+from .common import base, blob_of, kv, on_msg, to_int
+
+# flag → field, for every era's spelling (C–E long flags, G llama-server short ones)
+_FLAGS = {
+    "--ctx-size": "ctx_size", "-c": "ctx_size",
+    "--batch-size": "batch_size", "-b": "batch_size",
+    "--parallel": "parallel", "-np": "parallel",
+    "--n-gpu-layers": "gpu_layers", "-ngl": "gpu_layers",
+    "--threads": "threads", "-t": "threads",
+    "--port": "port",
+}
+_VARIANT = {"starting llama server": "llama server", "starting runner": "runner",
+            "starting llama-server": "llama-server"}
+
+
+@on_msg(*_VARIANT)
+def runner_start(e: Entry, line: str, msg: str) -> RunnerStart:
+    cmd = kv(line).get("cmd", "")
+    # cmd is exec.Cmd.String(): no argument quoting, so a path with spaces is ambiguous;
+    # the blob is anchored on blobs/sha256-<hex> and the flags are read token by token.
+    tokens = cmd.split(" ")
+    values: dict[str, int] = {}
+    for i, tok in enumerate(tokens[:-1]):
+        field = _FLAGS.get(tok)
+        if field and field not in values:
+            n = to_int(tokens[i + 1])
+            if n is not None:
+                values[field] = n
+    program = tokens[0] if tokens else ""
+    return RunnerStart(
+        **base(e),
+        variant=_VARIANT[msg],
+        blob=blob_of(cmd.split(" --mmproj ")[0]) or blob_of(cmd),
+        program=program,
+        embedding="--embedding" in tokens,
+        ollama_engine="--ollama-engine" in tokens,
+        cmd=cmd,
+        **values,
+    )
+
+
+_LOADREQ = {k: re.compile(k + r":(\w+)") for k in
+            ("Operation", "Parallel", "BatchSize", "KvSize", "GPULayers", "NumThreads")}
+
+
+@on_msg("load")
+def runner_load_request(e: Entry, line: str, msg: str) -> RunnerLoadRequest | None:
+    req = kv(line).get("request")
+    if not req:
+        return None
+    got = {k: (m.group(1) if (m := r.search(req)) else None) for k, r in _LOADREQ.items()}
+    return RunnerLoadRequest(
+        **base(e),
+        operation=got["Operation"] or "",
+        parallel=to_int(got["Parallel"]),
+        batch_size=to_int(got["BatchSize"]),
+        kv_size=to_int(got["KvSize"]),
+        gpu_layers=to_int(got["GPULayers"]),
+        threads=to_int(got["NumThreads"]),
+    )
+
+
+_STARTED = re.compile(r"(?:llama runner|llama-server) started in ([0-9.]+) seconds")
+
+
+@on_msg("llama runner started in", "llama-server started in", prefix=True)
+def load_finished(e: Entry, line: str, msg: str) -> LoadFinished | None:
+    m = _STARTED.match(msg)
+    return LoadFinished(**base(e), seconds=float(m.group(1))) if m else None

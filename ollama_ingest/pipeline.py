@@ -1,0 +1,66 @@
+"""sources → parse → correlate → sink, and the counts a run reports."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from .correlate.timeline import Timeline
+from .entry import Entry
+from .parse import ParseStats, parse_entry
+
+
+class Pipeline:
+    def __init__(self, timeline: Timeline, sink, unit: str | None = "ollama.service") -> None:
+        self.timeline = timeline
+        self.sink = sink
+        self.unit = unit
+        self.stem = unit.removesuffix(".service").lower() if unit else None
+        self.stats = ParseStats()
+        self.source_skips: Counter[str] = Counter()
+        self.other_unit = 0
+        self.points = 0
+
+    def wanted(self, e: Entry) -> bool:
+        """The unit's own lines and systemd's lines about it; text input has no UNIT field."""
+        if self.unit is None:
+            return True
+        if e.unit:
+            return e.unit == self.unit
+        if e.ident == "systemd" and self.stem:
+            msg = e.message if isinstance(e.message, str) else ""
+            return self.stem in msg.lower()
+        return True
+
+    def feed(self, entries: Iterable[Entry]) -> None:
+        stats, feed, add, wanted = self.stats, self.timeline.feed, self.sink.add, self.wanted
+        for e in entries:
+            if not wanted(e):
+                self.other_unit += 1
+                continue
+            evs = parse_entry(e, stats)
+            if evs:
+                for event in evs:
+                    pts = feed(event)
+                    if pts:
+                        self.points += len(pts)
+                        add(pts)
+            elif self.sink.due():
+                self.sink.flush()
+
+    def run(self, sources: Iterable) -> dict:
+        for src in sources:
+            self.feed(src)
+            self.source_skips.update(src.skipped)
+        self.sink.flush()
+        return self.summary()
+
+    def summary(self) -> dict:
+        d = self.stats.as_dict()
+        d["skipped"] += sum(self.source_skips.values())
+        d["skip_reasons"].update(self.source_skips)
+        d["other_unit"] = self.other_unit
+        d["points"] = self.points
+        d["written"] = getattr(self.sink, "written", 0)
+        d["dropped"] = getattr(self.sink, "dropped", 0)
+        return d

@@ -1,0 +1,82 @@
+"""``journalctl -o json`` (one object per line). MESSAGE may be a string, an array of byte values
+(control characters or invalid UTF-8), or null (longer than 4096 bytes without ``--all``)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from ..entry import Entry
+
+
+def _value(v: object) -> str | bytes | None:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, list):
+        if v and all(isinstance(x, int) and 0 <= x < 256 for x in v):
+            raw = bytes(v)
+            try:
+                return raw.decode()
+            except UnicodeDecodeError:
+                return raw
+        if v == []:
+            return ""
+        return _value(v[0])  # a field that occurs more than once: the first value
+    return None
+
+
+def _str(v: object) -> str:
+    got = _value(v)
+    if isinstance(got, bytes):
+        return got.decode("utf-8", "replace")
+    return got or ""
+
+
+class JsonReader:
+    def __init__(self, stream: BinaryIO, first: bytes = b"") -> None:
+        self.stream = stream
+        self.first = first
+        self.skipped: Counter[str] = Counter()
+
+    def _lines(self) -> Iterator[bytes]:
+        pending = self.first
+        for chunk in iter(lambda: self.stream.read(1 << 20), b""):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            yield from lines
+        if pending:
+            yield pending
+
+    def __iter__(self) -> Iterator[Entry]:
+        seq = 0
+        for raw in self._lines():
+            if not raw.strip():
+                continue
+            try:
+                obj = json.loads(raw)
+            except (ValueError, RecursionError):
+                self.skipped["json: line is not JSON"] += 1
+                continue
+            if not isinstance(obj, dict):
+                self.skipped["json: line is not an object"] += 1
+                continue
+            try:
+                ts = int(_str(obj.get("__REALTIME_TIMESTAMP")))
+            except ValueError:
+                self.skipped["json: entry without a valid __REALTIME_TIMESTAMP"] += 1
+                continue
+            msg = _value(obj.get("MESSAGE"))
+            if msg is None:
+                reason = ("json: MESSAGE null (longer than 4096 bytes; export with --all)"
+                          if "MESSAGE" in obj and obj["MESSAGE"] is None else "json: entry without MESSAGE")
+                self.skipped[reason] += 1
+                continue
+            pid = _str(obj.get("_PID"))
+            seq += 1
+            yield Entry(ts_us=ts, message=msg, host=_str(obj.get("_HOSTNAME")),
+                        pid=int(pid) if pid.isdigit() else 0,
+                        unit=_str(obj.get("UNIT")) or _str(obj.get("_SYSTEMD_UNIT")),
+                        ident=_str(obj.get("SYSLOG_IDENTIFIER")), cursor=_str(obj.get("__CURSOR")),
+                        seq=seq)
