@@ -29,10 +29,11 @@ NOTHING: tuple = ()
 class ParseStats:
     """What the parsers saw: every entry is counted once as events, noise, known-ignored or skipped."""
 
-    __slots__ = ("entries", "events", "noise", "ignored", "skipped", "unknown_msgs")
+    __slots__ = ("entries", "parsed", "events", "noise", "ignored", "skipped", "unknown_msgs")
 
     def __init__(self) -> None:
         self.entries = 0
+        self.parsed = 0  # entries that gave at least one event
         self.events = 0
         self.noise = 0  # not an Ollama structured line (llama.cpp output, stacks, dots, …)
         self.ignored = 0  # a structured Ollama line we know carries nothing for the timeline
@@ -40,7 +41,7 @@ class ParseStats:
         self.unknown_msgs: Counter[str] = Counter()  # slog msg values we have no parser for
 
     def as_dict(self) -> dict:
-        return {"entries": self.entries, "events": self.events, "noise": self.noise,
+        return {"entries": self.entries, "parsed": self.parsed, "events": self.events, "noise": self.noise,
                 "ignored": self.ignored, "skipped": sum(self.skipped.values()),
                 "skip_reasons": dict(self.skipped), "unknown_msgs": sum(self.unknown_msgs.values())}
 
@@ -103,7 +104,9 @@ def parse_entry(e: Entry, stats: ParseStats) -> tuple | list[Event]:
     else:
         stats.noise += 1
         return NOTHING
-    stats.events += len(out)
+    if out:
+        stats.parsed += 1
+        stats.events += len(out)
     return out
 
 

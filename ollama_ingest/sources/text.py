@@ -120,12 +120,11 @@ class TextReader:
                         self.skipped["text: line without a journalctl short/iso prefix"] += 1
                         continue
                     _, d, hh, mi, ss, frac, host, ident, pid, msg = m.groups()
-                    if self.year is None:
-                        y_emb = self._embedded_year(msg, mon)
-                        if y_emb is not None:
-                            year = y_emb
-                        elif mon < month_prev:
-                            year += 1  # December → January
+                    y_emb = self._embedded_year(msg, mon) if self.year is None else None
+                    if y_emb is not None:
+                        year = y_emb
+                    elif mon < month_prev:
+                        year += 1  # December → January (--year is the year of the first line)
                     month_prev = mon
                     if self.tz is None:
                         off = self._embedded_offset(msg, mon, int(d), int(hh), int(mi), year)

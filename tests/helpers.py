@@ -1,0 +1,42 @@
+"""Small builders shared by the tests."""
+
+from __future__ import annotations
+
+import struct
+
+from ollama_ingest.entry import Entry
+from ollama_ingest.parse import ParseStats, parse_entry
+
+
+def entry(message: str | bytes, ts_us: int = 1_754_690_557_187_000, **kw) -> Entry:
+    kw.setdefault("host", "gpu-host")
+    kw.setdefault("pid", 1617)
+    kw.setdefault("ident", "ollama")
+    kw.setdefault("unit", "ollama.service")
+    return Entry(ts_us=ts_us, message=message, **kw)
+
+
+def parse_one(message: str | bytes, **kw):
+    """Parse one line; assert it gave exactly one event and no skip."""
+    st = ParseStats()
+    evs = parse_entry(entry(message, **kw), st)
+    assert not st.skipped, st.skipped
+    assert len(evs) == 1, (evs, st.as_dict())
+    return evs[0]
+
+
+def export_entry(fields: list[tuple[str, str | bytes]]) -> bytes:
+    """One entry in journal export format; non-printable values use the binary form."""
+    out = b""
+    for k, v in fields:
+        raw = v.encode() if isinstance(v, str) else v
+        printable = all(c >= 32 or c == 9 for c in raw)
+        try:
+            raw.decode()
+        except UnicodeDecodeError:
+            printable = False
+        if printable:
+            out += k.encode() + b"=" + raw + b"\n"
+        else:
+            out += k.encode() + b"\n" + struct.pack("<Q", len(raw)) + raw + b"\n"
+    return out + b"\n"
