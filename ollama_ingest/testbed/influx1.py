@@ -102,19 +102,23 @@ class Influx1:
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> Influx1:
-        for attempt in range(3):  # a free port can be taken between probing and influxd binding it
-            self.http_port, self.rpc_port = _free_port(), _free_port()
-            self.config.write_text(
-                _CONFIG.format(dir=self.dir, http_port=self.http_port, rpc_port=self.rpc_port)
-            )
-            try:
-                self.start_server()
-                break
-            except RuntimeError as e:
-                if attempt == 2 or "address already in use" not in str(e):
-                    raise
-        self.shim.backend = ("127.0.0.1", self.http_port)
-        self.shim.start()
+        try:
+            for attempt in range(3):  # a free port can be taken between probing and influxd binding it
+                self.http_port, self.rpc_port = _free_port(), _free_port()
+                self.config.write_text(
+                    _CONFIG.format(dir=self.dir, http_port=self.http_port, rpc_port=self.rpc_port)
+                )
+                try:
+                    self.start_server()
+                    break
+                except RuntimeError as e:
+                    if attempt == 2 or "address already in use" not in str(e):
+                        raise
+            self.shim.backend = ("127.0.0.1", self.http_port)
+            self.shim.start()
+        except BaseException:
+            self.stop()  # the error already carries the log tail
+            raise
         return self
 
     def start_server(self) -> None:
