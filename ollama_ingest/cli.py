@@ -11,7 +11,6 @@ from datetime import datetime, timedelta, timezone
 from pydantic import ValidationError
 
 from . import __version__
-from .correlate.names import ModelNames, scan_manifests
 from .correlate.timeline import Timeline
 from .parse.units import parse_duration_ns
 from .pipeline import Pipeline
@@ -59,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--year", type=int, help="year for short text input (default: inferred)")
     b.add_argument("--tz", type=_tz, help="zone of short text input: IANA name or ±HH:MM (default: inferred)")
     b.add_argument("--models-dir", action="append", default=[], metavar="DIR",
-                   help="OLLAMA_MODELS tree to name model blobs (repeatable)")
+                   help="OLLAMA_MODELS tree to name model blobs (repeatable; the usual places are searched too)")
+    b.add_argument("--inventory", action="append", default=[], metavar="FILE",
+                   help="JSON from `ollama-ingest inventory --json` on the Ollama host (repeatable)")
+    b.add_argument("--ollama-url", help="Ollama API for model names (default: OLLAMA_HOST, 127.0.0.1:11434)")
     b.add_argument("--dry-run", action="store_true", help="print line protocol instead of writing")
     b.add_argument("--output", metavar="FILE", help="write line protocol to FILE instead of InfluxDB")
     b.add_argument("--url")
@@ -68,7 +70,39 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--token-file")
     b.add_argument("--batch-size", type=int)
     b.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
+
+    inv = sub.add_parser("inventory", help="list the models this host has: blob → names")
+    inv.add_argument("--json", action="store_true", help="machine-readable, for backfill --inventory elsewhere")
+    inv.add_argument("--models-dir", action="append", default=[], metavar="DIR")
+    inv.add_argument("--ollama-url", help="default: OLLAMA_HOST, 127.0.0.1:11434")
+    inv.add_argument("--no-cli", action="store_true", help="do not run the ollama CLI")
     return p
+
+
+def _names(args, settings):
+    from .correlate import inventory
+    from .sources.ollama_api import ollama_url
+
+    infos = inventory.gather([*settings.models_dir, *args.models_dir], args.ollama_url or ollama_url(),
+                             use_cli=not getattr(args, "no_cli", False), inventory_files=getattr(args, "inventory", []))
+    return infos, inventory.names_from(infos)
+
+
+def cmd_inventory(args) -> int:
+    from .config import Settings
+    from .correlate import inventory
+
+    infos, names = _names(args, Settings())
+    if args.json:
+        print(inventory.dump(infos))
+        return 0
+    if not infos:
+        print("no models found (looked in: manifests under OLLAMA_MODELS and the usual places, the ollama CLI, "
+              "the Ollama API)", file=sys.stderr)
+        return 1
+    for blob in sorted(names.by_blob):
+        print(f"sha256:{blob[:12]}  {', '.join(names.by_blob[blob])}")
+    return 0
 
 
 def _settings(args):
@@ -86,12 +120,11 @@ def cmd_backfill(args) -> int:
     settings = _settings(args)
     if args.insecure:
         log.warning("TLS certificate verification is off (--insecure)")
-    by_blob: dict[str, list[str]] = {}
-    for d in [*settings.models_dir, *args.models_dir]:
-        for blob, names in scan_manifests(d).items():
-            by_blob.setdefault(blob, [])
-            by_blob[blob] = sorted(set(by_blob[blob]) | set(names), key=lambda n: (len(n), n))
-    timeline = Timeline(ModelNames(by_blob))
+    try:
+        _infos, names = _names(args, settings)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    timeline = Timeline(names)
     out = None
     if args.dry_run or args.output:
         from .sinks.stdout import LineProtocolSink
@@ -134,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "backfill":
             return cmd_backfill(args)
+        if args.command == "inventory":
+            return cmd_inventory(args)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(x) for x in err.get("loc", ())) or "config"

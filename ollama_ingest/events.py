@@ -188,7 +188,8 @@ class DebugRunner(Event):
     """DEBUG scheduler lines that mark an unload step for one runner."""
 
     kind: Literal["debug_runner"] = "debug_runner"
-    step: Literal["idle", "expired", "stopping", "unloaded", "evict", "shutdown"]
+    step: Literal["idle", "expired", "expire_now", "stopping", "unloaded", "evict", "shutdown",
+                  "ready", "request_start", "request_end"]
     message: str
     runner_name: str | None = None
     blob: str | None = None
@@ -218,3 +219,20 @@ class SystemdUnit(Event):
     action: Literal["starting", "started", "stopping", "stopped", "exited", "restart_scheduled",
                     "deactivated", "failed", "killed"]
     message: str
+
+
+class PsModel(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    digest: str = ""  # manifest digest (not the blob)
+    expires_at_us: int | None = None
+    context_length: int | None = None
+    size_vram: int | None = None
+
+
+class ApiPs(Event):
+    """One poll of Ollama's ``GET /api/ps``: the models loaded at ``ts_us``."""
+
+    kind: Literal["api_ps"] = "api_ps"
+    models: list[PsModel]

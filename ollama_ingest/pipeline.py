@@ -52,8 +52,16 @@ class Pipeline:
         for src in sources:
             self.feed(src)
             self.source_skips.update(src.skipped)
+        self.finish()
         self.sink.flush()
         return self.summary()
+
+    def finish(self) -> None:
+        """End of input: whatever the correlator still holds (held requests, open sessions)."""
+        pts = self.timeline.finish()
+        if pts:
+            self.points += len(pts)
+            self.sink.add(pts)
 
     def summary(self) -> dict:
         d = self.stats.as_dict()

@@ -8,7 +8,7 @@ from .common import base, blob_of, kv, on_msg, short_model_name, to_int
 
 _STEPS = {
     "runner with non-zero duration has gone idle, adding timer": "idle",
-    "runner with zero duration has gone idle, expiring to unload": "expired",
+    "runner with zero duration has gone idle, expiring to unload": "expire_now",
     "timer expired, expiring to unload": "expired",
     "runner expired event received": "expired",
     "got lock to unload expired event": "expired",
@@ -19,6 +19,12 @@ _STEPS = {
     "resetting model to expire immediately to make room": "evict",
     "found an idle runner to unload": "evict",
     "shutting down runner": "shutdown",
+    "max runners achieved, unloading one to make room": "evict",
+    # per request (real v0.12.x log): "evaluating already loaded" model=<blob> at the start, and
+    # "after processing request finished event" runner.*= right after the [GIN] line
+    "evaluating already loaded": "request_start",
+    "after processing request finished event": "request_end",
+    "finished setting up": "ready",
 }
 
 

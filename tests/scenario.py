@@ -1,0 +1,96 @@
+"""A tiny DSL for correlator tests: lines at times, through the real parsers and the Timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from ollama_ingest.correlate.names import ModelNames
+from ollama_ingest.correlate.timeline import Timeline
+from ollama_ingest.entry import Entry
+from ollama_ingest.parse import ParseStats, parse_entry
+
+T0 = datetime(2025, 7, 22, 20, 0, 0, tzinfo=timezone.utc)
+BLOBS = {
+    "gemma3:12b": "e8ad13eff07a78d89926e9e8b882317d082ef5bf9768ad7b50fcdbbcd63748de",
+    "qwen2.5-coder:7b": "60e05f2100071479f596b964f89f510f057ce397ea22f2833a0cfe029bfc2463",
+    "nomic-embed-text:latest": "970aa74c0a90ef7482477cf803618e776e173c007bf957f635f1015bfcfef0e6",
+}
+
+
+def us(t: float) -> int:
+    return int((T0 + timedelta(seconds=t)).timestamp() * 1_000_000)
+
+
+def stamp(t: float) -> str:
+    d = (T0 + timedelta(seconds=t)).astimezone(timezone(timedelta(hours=3)))
+    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}+03:00"
+
+
+def slog(t: float, msg: str, level: str = "INFO", **kv) -> tuple[float, str]:
+    q = f'"{msg}"' if (" " in msg or not msg) else msg
+    rest = " ".join(f'{k.replace("__", ".")}={v}' for k, v in kv.items())
+    return t, f"time={stamp(t)} level={level} source=x.go:1 msg={q}" + (f" {rest}" if rest else "")
+
+
+def gin(t_end: float, latency: str, path: str = "/api/chat", method: str = "POST", status: int = 200):
+    d = (T0 + timedelta(seconds=t_end)).astimezone(timezone(timedelta(hours=3)))
+    return t_end, (f"[GIN] {d:%Y/%m/%d - %H:%M:%S} | {status} | {latency:>13} |       127.0.0.1 | "
+                   f'{method:<7} "{path}"')
+
+
+def start_e(t: float, model: str, ctx: int = 8192, parallel: int = 2, embedding: bool = False):
+    emb = " --embedding" if embedding else ""
+    return slog(t, "starting llama server", cmd=f'"/usr/local/bin/ollama runner --model /usr/share/ollama/.ollama/'
+                f'models/blobs/sha256-{BLOBS[model]} --ctx-size {ctx} --batch-size 512{emb} --n-gpu-layers 49 '
+                f'--threads 6 --parallel {parallel} --port 39041"')
+
+
+def started(t: float, seconds: float):
+    return slog(t, f"llama runner started in {seconds:.2f} seconds")
+
+
+def runner_kv(model: str, pid: int = 4066) -> dict:
+    return {"runner__name": f"registry.ollama.ai/library/{model}", "runner__pid": pid,
+            "runner__model": f"/usr/share/ollama/.ollama/models/blobs/sha256-{BLOBS[model]}", "runner__num_ctx": 4096}
+
+
+def systemd(t: float, msg: str):
+    return t, ("systemd", msg)
+
+
+def run(lines, names: bool = True, finish: bool = True):
+    """Feed lines (sorted by time) → (points, timeline)."""
+    tl = Timeline(ModelNames({b: [n] for n, b in BLOBS.items()}) if names else None)
+    st = ParseStats()
+    pts = []
+    for seq, (t, msg) in enumerate(sorted(lines, key=lambda x: x[0])):
+        if isinstance(msg, tuple):
+            e = Entry(ts_us=us(t), message=msg[1], host="h", pid=1, ident="systemd", unit="ollama.service", seq=seq)
+        else:
+            e = Entry(ts_us=us(t), message=msg, host="h", pid=1617, ident="ollama", unit="ollama.service", seq=seq)
+        for ev in parse_entry(e, st):
+            pts += tl.feed(ev)
+    assert not st.skipped, st.skipped
+    if finish:
+        pts += tl.finish()
+    return pts, tl
+
+
+def requests(pts):
+    return sorted(((p.time_ns, p.tags.get("endpoint"), p.tags.get("model", ""), p.fields.get("attribution"))
+                   for p in pts if p.measurement == "ollama_request"), key=lambda r: r[0])
+
+
+def sessions(pts):
+    """Last write wins, as in InfluxDB: (model, start s, end s, reason, evidence, requests, open)."""
+    last = {}
+    for p in pts:
+        if p.measurement == "ollama_session":
+            last[p.identity] = p
+    out = []
+    for p in last.values():
+        f = p.fields
+        out.append((p.tags["model"], round((p.time_ns / 1000 - us(0)) / 1e6, 3),
+                    round((f["end"] * 1000 - us(0)) / 1e6, 3), f.get("unload_reason", ""), f.get("evidence", ""),
+                    f["requests"], f["open"]))
+    return sorted(out, key=lambda s: s[1])
