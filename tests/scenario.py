@@ -39,7 +39,7 @@ def gin(t_end: float, latency: str, path: str = "/api/chat", method: str = "POST
 
 
 def start_e(t: float, model: str, ctx: int = 8192, parallel: int = 2, embedding: bool = False):
-    emb = " --embedding" if embedding else ""
+    emb = ""  # era C–E: --embedding says nothing about the model (early C passed it for all)
     return slog(t, "starting llama server", cmd=f'"/usr/local/bin/ollama runner --model /usr/share/ollama/.ollama/'
                 f'models/blobs/sha256-{BLOBS[model]} --ctx-size {ctx} --batch-size 512{emb} --n-gpu-layers 49 '
                 f'--threads 6 --parallel {parallel} --port 39041"')

@@ -280,13 +280,21 @@ class Timeline:
     def _end_all(self, st: HostState, end_ns: int, reason: str, evidence: str) -> list[Point]:
         out: list[Point] = []
         out += self._release(st, end_ns, force=True)
+        for s in st.closed:  # inferred ends of this server instance can no longer be revised
+            s.inferred = False
+            if not s.unload_emitted:
+                out.append(self._unload_event(s))
         for s in [*st.loaded, *([st.loading] if st.loading else [])]:
             out += self._close(st, s, end_ns, reason if s.loaded_ns else "load_interrupted", evidence)
         return out
 
-    def _lru(self, st: HostState, exclude: Session | None = None) -> Session | None:
-        idle = [s for s in st.loaded if s is not exclude and s.loaded_ns is not None]
-        return min(idle, key=lambda s: (max(s.last_activity_ns, s.loaded_ns or 0), s.start_ns), default=None)
+    def _victim(self, st: HostState) -> Session | None:
+        """The runner Ollama's scheduler unloads to make room (sched.go findRunnerToUnload): an idle one
+        first, in ByDurationAndName order: shortest keep-alive (the server's, as requests' own are not
+        logged), then model path."""
+        loaded = [s for s in st.loaded if s.loaded_ns is not None]
+        busy = {id(h.session) for h in st.held if h.session is not None}
+        return min(loaded, key=lambda s: (id(s) in busy, s.blob or "", s.start_ns), default=None)
 
     # -- loads -----------------------------------------------------------------------------------------
     def _on_runner_start(self, st: HostState, e: ev.RunnerStart) -> list[Point]:
@@ -303,7 +311,7 @@ class Timeline:
             out += self._close(st, s, now, "reloaded", "new_runner")
         # an eviction announced (v0.12.11+ / v0.30+ INFO lines) whose victim the log did not name
         if st.evict_hint and now - st.evict_hint[0] < EVICTION_WINDOW_NS:
-            victim = self._lru(st)
+            victim = self._victim(st)
             if victim is not None:
                 out += self._close(st, victim, st.evict_hint[0], "evicted", st.evict_hint[1])
         st.evict_hint = None
@@ -315,12 +323,14 @@ class Timeline:
         # the server's model limit: a new runner while the limit is reached means one was evicted
         limit = st.max_loaded or 3 * max(1, len([g for g in st.gpus if g != "cpu"]))
         while len(st.loaded) >= limit:
-            victim = self._lru(st)
+            victim = self._victim(st)
             if victim is None:
                 break
             out += self._close(st, victim, now, "evicted", "max_loaded_models")
+        # early C runners got --embedding for every model; only llama-server's flag means "embedding model"
         s = Session(host=e.host, blob=e.blob, start_ns=now, ctx_size=e.ctx_size, parallel=e.parallel,
-                    gpu_layers=e.gpu_layers, embedding=e.embedding, last_activity_ns=now)
+                    gpu_layers=e.gpu_layers, embedding=e.embedding and e.variant == "llama-server",
+                    last_activity_ns=now)
         s.mem["program"] = e.program
         st.loading = s
         return out
@@ -343,7 +353,7 @@ class Timeline:
             if (st.vram_available is not None and seen > st.vram_available + FREED_MIN_BYTES
                     and 0 <= s.start_ns - st.vram_update_ns < EVICTION_WINDOW_NS
                     and not any(c.end_ns and 0 <= s.start_ns - c.end_ns < EVICTION_WINDOW_NS for c in st.closed)):
-                victim = self._lru(st)
+                victim = self._victim(st)
                 if victim is not None:
                     out += self._close(st, victim, s.start_ns, "evicted", "vram_estimate")
             st.vram_available = None
@@ -411,20 +421,34 @@ class Timeline:
         triggered = [s for s in live if start <= s.start_ns <= end]
         if len(triggered) == 1:
             return triggered[0], "triggered_load"
-        if len(live) == 1:
-            return live[0], "only_loaded"
-        if not live:
-            return None, "none_loaded"
+        # a load it triggered that failed or was aborted (and was not retried) before it ended
+        failed = [s for s in st.closed if s.failed and start <= s.start_ns <= end]
+        if failed and not triggered:
+            return failed[-1], "triggered_load"
         want = endpoint in EMBED_ENDPOINTS
+        if len(live) == 1 and (self._is_embedding(live[0]) == want or e.status >= 300):
+            return live[0], "only_loaded"
         kind = [s for s in live if self._is_embedding(s) == want]
         if len(kind) == 1:
             return kind[0], "capability"
+        if not kind and (e.status < 300 or e.latency_ns > S):
+            # It reached a model (served, or failed only after a while) and no runner was started for
+            # it: a model we believed expired was still loaded (its keep-alive was longer than the
+            # server default). The most recent such one of the right kind it is.
+            revivable = [s for s in reversed(st.closed) if s.inferred and self._is_embedding(s) == want
+                         and not any(o.blob == s.blob and o.start_ns > s.start_ns for o in [*st.loaded, *st.closed])]
+            if revivable:
+                return revivable[0], "only_loaded" if len(revivable) == 1 else "capability"
+        if not live:
+            return None, "none_loaded"
         return None, "ambiguous"
 
     def _on_gin_request(self, st: HostState, e: ev.GinRequest) -> list[Point]:
         endpoint = endpoint_of(e.path)
-        if endpoint not in MODEL_ENDPOINTS:
+        if endpoint not in MODEL_ENDPOINTS or e.method != "POST":  # CORS preflights, probes
             return [self._request_point(e, endpoint, None, "")]
+        if e.status >= 400 and e.latency_ns < S:  # refused before any model was involved (400, 404, …)
+            return [self._request_point(e, endpoint, None, "not_served")]
         s, how = self._infer(st, e, endpoint)
         if s is not None:
             s.last_activity_ns = max(s.last_activity_ns, e.end_ns)
@@ -558,7 +582,10 @@ class Timeline:
     def _on_eviction(self, st: HostState, e: ev.Eviction) -> list[Point]:
         now = e.ts_us * 1000
         out: list[Point] = []
-        if e.what == "evict_all_oom_retry":
+        if e.what == "load_failed_retry" and st.loading is not None:
+            st.loading.failed = True
+            out += self._close(st, st.loading, now, "load_failed", "load_error")
+        if e.what in ("evict_all_oom_retry", "load_failed_retry"):
             for s in list(st.loaded):
                 out += self._close(st, s, now, "evicted", "eviction_log")
         else:
@@ -569,14 +596,14 @@ class Timeline:
     def _on_warning(self, st: HostState, e: ev.Warning_) -> list[Point]:
         now = e.ts_us * 1000
         out: list[Point] = []
-        s = self._find(st, e.blob) if e.blob else None
+        s = self._find(st, e.blob, e.runner_name) if (e.blob or e.runner_name) else None
         if e.what in ("load_failed", "client_aborted", "model_too_large") and st.loading is not None:
             s = st.loading
             s.failed = True
             out += self._close(st, s, now, "load_failed" if e.what != "client_aborted" else "load_aborted",
                                "load_error")
         elif e.what == "runtime_oom":
-            for victim in list(st.loaded):
+            for victim in [s] if s is not None else list(st.loaded):  # the model it names, else all
                 out += self._close(st, victim, now, "oom", "eviction_log")
         elif s is None and len(st.loaded) == 1:
             s = st.loaded[0]
@@ -619,11 +646,17 @@ class Timeline:
     def _on_systemd_unit(self, st: HostState, e: ev.SystemdUnit) -> list[Point]:
         now = e.ts_us * 1000
         out: list[Point] = []
-        if e.action in ("stopping", "exited", "killed") and st.stop_ns is None:
-            st.stop_ns = now
+        # Ollama unloads its runners on SIGTERM and exits; a stop that times out ends in SIGKILL. Either
+        # way the models are gone when the main process is: the first "exited/deactivated/stopped".
+        if e.action == "stopping":
+            st.stop_ns = st.stop_ns or now
         if e.action in ("stopped", "failed", "deactivated", "exited"):
-            reason = "server_stop" if e.action != "exited" else "server_crash"
-            out += self._end_all(st, st.stop_ns or now, reason, "systemd")
+            crashed = e.action in ("exited", "failed") and st.stop_ns is None
+            # a prompt stop: the SIGTERM handler unloaded the runners at once; a stop that hung
+            # until systemd's SIGKILL: they went with the process
+            prompt = st.stop_ns is not None and now - st.stop_ns < 10 * S
+            out += self._end_all(st, st.stop_ns if prompt else now, "server_crash" if crashed else "server_stop",
+                                 "systemd")
         if e.action in ("started", "starting"):
             st.stop_ns = None
         out.append(self._event(e.host, now, "service_" + e.action, None, message=e.message))

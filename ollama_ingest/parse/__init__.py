@@ -81,15 +81,15 @@ def parse_entry(e: Entry, stats: ParseStats) -> tuple | list[Event]:
         line = line.decode("utf-8", "replace")
     if line.startswith("time="):
         out = _slog(e, line, stats)
-    elif "[GIN]" in line:
+    elif "[GIN]" in line[:40]:
         if "\x1b" in line:
             line = _ANSI.sub("", line)
-        i = line.find("[GIN] ")
-        if i < 0:  # [GIN-debug] route table and the like
+        line = line.lstrip()
+        if not line.startswith("[GIN] "):  # [GIN-debug] route table, or a dump that quotes a [GIN] line
             stats.noise += 1
             return NOTHING
         try:
-            out = [parse_gin(e, line[i:])]
+            out = [parse_gin(e, line)]
         except (ValueError, ValidationError) as exc:
             stats.skipped[f"gin: {exc}"[:120]] += 1
             return NOTHING

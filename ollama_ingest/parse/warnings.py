@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..entry import Entry
 from ..events import Eviction, PromptTruncated, VramTimeout, Warning_
-from .common import base, blob_of, kv, on_msg, to_float, to_int
+from .common import base, blob_of, kv, on_msg, short_model_name, to_float, to_int
 
 
 @on_msg("gpu VRAM usage didn't recover within timeout")
@@ -46,10 +46,12 @@ _WARNINGS = {
 @on_msg(*_WARNINGS)
 def warning(e: Entry, line: str, msg: str) -> Warning_:
     d = kv(line)
+    blob = blob_of(d.get("model")) or blob_of(d.get("runner.model"))
+    # v0.30+ names the model itself: model=registry.ollama.ai/library/<name>:<tag>
+    name = d.get("runner.name") or (d.get("model") if d.get("model") and not blob else None)
     return Warning_(**base(e), what=_WARNINGS[msg], level=d.get("level", ""), message=msg,
-                    error=d.get("error") or d.get("sys"),
-                    blob=blob_of(d.get("model")) or blob_of(d.get("runner.model")),
-                    runner_name=d.get("runner.name"))
+                    error=d.get("error") or d.get("sys"), blob=blob,
+                    runner_name=short_model_name(name) if name else None)
 
 
 _EVICTIONS = {
