@@ -107,3 +107,19 @@ def test_json_reader_on_arbitrary_json_values(value):
     for line in (json.dumps(value), json.dumps(obj)):
         r = JsonReader(io.BytesIO(line.encode()))
         list(r)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(min_size=0, max_size=2000), st.booleans())
+def test_journal_reader_on_arbitrary_files_is_an_error_or_entries(tmp_path_factory, data, magic):
+    from ollama_ingest.sources import InputError, open_input
+
+    path = tmp_path_factory.mktemp("j") / "x.journal"
+    path.write_bytes((b"LPKSHHRH" if magic else b"") + data)
+    try:
+        src = open_input(str(path))
+    except InputError as exc:
+        assert "cannot open" in str(exc)
+        return
+    for e in src:
+        parse_entry(e, ParseStats())

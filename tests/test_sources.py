@@ -164,3 +164,15 @@ def test_real_journal_file_matches_the_export(tmp_path):
     # --since/--until seek in the journal
     since = datetime.fromtimestamp((1_721_690_783_639_029 + 2) / 1e6, timezone.utc)
     assert [e.message for e in open_input(str(out), since=since)][0] in (ANSI, GIN)
+
+
+def test_a_broken_journal_file_is_a_clear_error_not_a_traceback(tmp_path):
+    from ollama_ingest.sources import InputError
+
+    for i, data in enumerate([b"\x00" * 300, b"LPKSHHRH garbage", bytes(range(256)) * 4]):
+        p = tmp_path / f"bad{i}.journal"
+        p.write_bytes(data)
+        with pytest.raises(InputError, match="cannot open"):
+            open_input(str(p))
+    with pytest.raises(InputError, match="No such file"):
+        open_input(str(tmp_path / "missing.export"))

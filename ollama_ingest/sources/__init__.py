@@ -47,19 +47,25 @@ def open_input(path: str, fmt: str = "auto", *, unit: str | None = "ollama.servi
                year: int | None = None, tz: tzinfo | None = None) -> Source:
     """Open one input: a path, a directory of journal files, or ``-`` for stdin."""
     from .export import ExportReader
-    from .journal import JournalReader
+    from .journal import JournalOpenError, JournalReader
     from .jsonlines import JsonReader
     from .text import TextReader
 
     if fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r} (choose from {', '.join(FORMATS)})")
+    def journal(**where) -> _Windowed:
+        try:
+            return _Windowed(JournalReader(unit=unit, since=since, until=until, **where), None, None)
+        except (OSError, ValueError, JournalOpenError) as exc:  # not a journal, or unreadable
+            raise InputError(str(exc) if str(exc).startswith("cannot open") else f"cannot open {path}: {exc}") from None
+
     if path != "-" and os.path.isdir(path):
         if fmt not in ("auto", "journal"):
             raise InputError(f"{path} is a directory: only journal directories can be read")
-        return _Windowed(JournalReader(directory=path, unit=unit, since=since, until=until), None, None)
+        return journal(directory=path)
     if path.endswith(".journal") or path.endswith(".journal~"):
         if fmt in ("auto", "journal"):
-            return _Windowed(JournalReader(files=[path], unit=unit, since=since, until=until), None, None)
+            return journal(files=[path])
     stream: BinaryIO
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
@@ -71,7 +77,7 @@ def open_input(path: str, fmt: str = "auto", *, unit: str | None = "ollama.servi
         if path == "-":
             raise InputError("journal files cannot be read from stdin: give the file's path")
         stream.close()
-        return _Windowed(JournalReader(files=[path], unit=unit, since=since, until=until), None, None)
+        return journal(files=[path])
     reader: Source
     if kind == "export":
         reader = ExportReader(stream, head)
