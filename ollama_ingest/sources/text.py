@@ -178,6 +178,8 @@ class TextReader:
     def _initial_guess(self, head: list[str]) -> tuple[int, timezone]:
         year = self.year
         offset: timezone | None = None
+        if not any(_SHORT.fullmatch(x) and not _ISO.fullmatch(x) for x in head[:50]):
+            return year or datetime.now().year, timezone.utc  # short-iso carries its own year and zone
         for line in head:
             m = _SHORT.fullmatch(line)
             if not m or _month(m.group(1)) is None:
