@@ -52,6 +52,9 @@ class Pipeline:
         for src in sources:
             self.feed(src)
             self.source_skips.update(src.skipped)
+            skipped_noise = getattr(src, "prefiltered", 0)  # noise the reader counted without building
+            self.stats.entries += skipped_noise
+            self.stats.noise += skipped_noise
         self.finish()
         self.sink.flush()
         return self.summary()

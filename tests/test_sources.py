@@ -176,3 +176,33 @@ def test_a_broken_journal_file_is_a_clear_error_not_a_traceback(tmp_path):
             open_input(str(p))
     with pytest.raises(InputError, match="No such file"):
         open_input(str(tmp_path / "missing.export"))
+
+
+@pytest.mark.parametrize("fixture", sorted(__import__("pathlib").Path(__file__).parent.parent.glob("fixtures/era-*.export")),
+                         ids=lambda p: p.name)
+def test_the_reader_prefilter_changes_no_count_and_no_point(fixture):
+    from ollama_ingest.correlate.timeline import Timeline
+    from ollama_ingest.pipeline import Pipeline
+
+    class Sink:
+        written = dropped = 0
+
+        def __init__(self):
+            self.lines = []
+
+        def add(self, pts):
+            self.lines += pts
+
+        def due(self):
+            return False
+
+        def flush(self):
+            pass
+
+    runs = []
+    for pre in (False, True):
+        sink = Sink()
+        summary = Pipeline(Timeline(), sink).run([open_input(str(fixture), prefilter=pre)])
+        runs.append((summary, sink.lines))
+    (s1, p1), (s2, p2) = runs
+    assert s1 == s2 and p1 == p2 and s1["noise"] > s1["parsed"]

@@ -73,6 +73,13 @@ def _slog(e: Entry, line: str, stats: ParseStats) -> tuple | list:
     return ev if isinstance(ev, list) else [ev]
 
 
+def interesting(raw: bytes) -> bool:
+    """Could this MESSAGE (raw bytes) be anything but noise to ``parse_entry``? A superset, for readers
+    that can skip building entries: systemd's lines (PID 1) must be let through by the reader itself."""
+    return (raw.startswith(b"time=") or b"[GIN]" in raw[:160]
+            or (raw[:2] in (b"19", b"20") and raw[4:5] == b"/"))
+
+
 def parse_entry(e: Entry, stats: ParseStats) -> tuple | list[Event]:
     """Events in one entry (usually none). Never raises for any input."""
     stats.entries += 1

@@ -44,7 +44,7 @@ def sniff(head: bytes) -> str:
 
 def open_input(path: str, fmt: str = "auto", *, unit: str | None = "ollama.service",
                since: datetime | None = None, until: datetime | None = None,
-               year: int | None = None, tz: tzinfo | None = None) -> Source:
+               year: int | None = None, tz: tzinfo | None = None, prefilter: bool = False) -> Source:
     """Open one input: a path, a directory of journal files, or ``-`` for stdin."""
     from .export import ExportReader
     from .journal import JournalOpenError, JournalReader
@@ -80,7 +80,9 @@ def open_input(path: str, fmt: str = "auto", *, unit: str | None = "ollama.servi
         return journal(files=[path])
     reader: Source
     if kind == "export":
-        reader = ExportReader(stream, head)
+        from ..parse import interesting
+
+        reader = ExportReader(stream, head, keep=interesting if prefilter else None)
     elif kind == "json":
         reader = JsonReader(stream, head)
     else:
@@ -99,6 +101,10 @@ class _Windowed:
     @property
     def skipped(self):
         return self.reader.skipped
+
+    @property
+    def prefiltered(self) -> int:
+        return getattr(self.reader, "prefiltered", 0)
 
     @property
     def assumptions(self) -> list[str]:

@@ -15,7 +15,6 @@ from typing import BinaryIO
 
 from ..entry import Entry
 
-_BINARY_KEY = re.compile(rb"\n([A-Za-z0-9_]+)\n")
 _KEY = re.compile(rb"[A-Za-z0-9_]+")
 _MAX_FIELD = 1 << 28  # journald's own limit is far below this; anything larger is corruption
 _CHUNK = 1 << 20
@@ -42,11 +41,15 @@ def _text(v: bytes) -> str | bytes:
 class ExportReader:
     """Iterate entries of an export stream. ``skipped`` counts what could not be read, by reason."""
 
-    def __init__(self, stream: BinaryIO, first: bytes = b"") -> None:
+    def __init__(self, stream: BinaryIO, first: bytes = b"", keep=None) -> None:
         self.stream = stream
         self.first = first
         self.skipped: Counter[str] = Counter()
         self.seq = 0
+        # keep(raw MESSAGE bytes) -> bool: a cheap pre-filter from the parsers; entries it rejects
+        # (llama.cpp noise, ~90%) are only counted, in `prefiltered`, never built
+        self.keep = keep
+        self.prefiltered = 0
 
     def _make(self, f: dict) -> Entry | None:
         ts = f.get("ts")
@@ -74,11 +77,13 @@ class ExportReader:
         )
 
     def __iter__(self) -> Iterator[Entry]:
-        # buf always starts with b"\n" before the current entry so every field is found as b"\nKEY=".
+        # buf always has b"\n" before the current entry so every field is found as b"\nKEY=".
         buf = b"\n" + self.first
         pos = 1
         eof = False
         read = self.stream.read
+        keep = self.keep
+        texts: dict[bytes, str] = {}  # host/unit/ident values repeat: decode each once
         while True:
             if not eof:
                 chunk = read(_CHUNK)
@@ -87,26 +92,51 @@ class ExportReader:
                     pos = 1
                 else:
                     eof = True
-            m = _BINARY_KEY.search(buf, pos - 1)
-            binpos = m.start() if m else len(buf)
+            n = len(buf)
+            # A binary field's u64le length has zero high bytes and text fields hold no NUL: the first
+            # NUL marks the first binary field, so every entry that ends well before it is text only.
+            nul = buf.find(b"\x00", pos)
+            if nul < 0:
+                nul = n + 64
             while True:
-                # skip stray blank lines between entries
-                while buf.startswith(b"\n", pos):
+                while pos < n and buf[pos] == 10:  # stray blank lines between entries
                     pos += 1
                 end = buf.find(b"\n\n", pos - 1)
-                if end < 0 or end < pos:
+                if end < pos:
                     break
-                if end < binpos:
-                    f = {}
-                    for key, name in _TEXT_FIELDS:
-                        i = buf.find(key, pos - 1, end + 1)
-                        if i >= 0:
-                            i += len(key)
-                            f[name] = buf[i : buf.find(b"\n", i, end + 1)]
+                if end + 16 < nul:
+                    start = pos - 1
                     pos = end + 2
-                    e = self._make(f)
-                    if e is not None:
-                        yield e
+                    i = buf.find(b"\n__REALTIME_TIMESTAMP=", start, end)
+                    j = buf.find(b"\nMESSAGE=", start, end)
+                    if i < 0 or j < 0:
+                        self._skip_incomplete(i, j)
+                        continue
+                    raw = buf[j + 9 : buf.find(b"\n", j + 9)]
+                    if keep is not None and not keep(raw) and buf.find(b"\n_PID=1\n", start, end) < 0:
+                        # (systemd's own lines, PID 1, are never noise)
+                        self.seq += 1
+                        self.prefiltered += 1
+                        continue
+                    try:
+                        msg: str | bytes = raw.decode()
+                    except UnicodeDecodeError:
+                        msg = raw
+                    k = buf.find(b"\n_PID=", start, end)
+                    pid = buf[k + 6 : buf.find(b"\n", k + 6)] if k >= 0 else b""
+                    self.seq += 1
+                    yield Entry(
+                        int(buf[i + 22 : buf.find(b"\n", i + 22)]),
+                        msg,
+                        self._field(buf, b"\n_HOSTNAME=", start, end, texts),
+                        int(pid) if pid.isdigit() else 0,
+                        # UNIT= names the unit systemd speaks of; _SYSTEMD_UNIT is the writer's own
+                        self._field(buf, b"\nUNIT=", start, end, texts)
+                        or self._field(buf, b"\n_SYSTEMD_UNIT=", start, end, texts),
+                        self._field(buf, b"\nSYSLOG_IDENTIFIER=", start, end, texts),
+                        self._cursor(buf, start, end),
+                        self.seq,
+                    )
                     continue
                 got = self._slow(buf, pos, eof)
                 if got is None:
@@ -115,11 +145,12 @@ class ExportReader:
                 e = self._make(f) if f else None
                 if e is not None:
                     yield e
-                m = _BINARY_KEY.search(buf, pos - 1)
-                binpos = m.start() if m else len(buf)
+                nul = buf.find(b"\x00", pos)
+                if nul < 0:
+                    nul = n + 64
             if eof:
                 # a last entry with no blank line after it
-                while buf.startswith(b"\n", pos):
+                while pos < len(buf) and buf[pos] == 10:
                     pos += 1
                 if pos < len(buf):
                     got = self._slow(buf + b"\n\n", pos, True)
@@ -128,6 +159,31 @@ class ExportReader:
                         if e is not None:
                             yield e
                 return
+
+    @staticmethod
+    def _field(buf: bytes, key: bytes, start: int, end: int, texts: dict[bytes, str]) -> str:
+        i = buf.find(key, start, end)
+        if i < 0:
+            return ""
+        i += len(key)
+        raw = buf[i : buf.find(b"\n", i)]
+        got = texts.get(raw)
+        if got is None:
+            got = texts[raw] = raw.decode("utf-8", "replace")
+            if len(texts) > 4096:
+                texts.clear()
+        return got
+
+    @staticmethod
+    def _cursor(buf: bytes, start: int, end: int) -> str:
+        i = buf.find(b"\n__CURSOR=", start, end)
+        return buf[i + 10 : buf.find(b"\n", i + 10)].decode("ascii", "replace") if i >= 0 else ""
+
+    def _skip_incomplete(self, ts_at: int, msg_at: int) -> None:
+        if ts_at < 0:
+            self.skipped["export: entry without a valid __REALTIME_TIMESTAMP"] += 1
+        else:
+            self.skipped["export: entry without MESSAGE"] += 1
 
     def _slow(self, buf: bytes, pos: int, eof: bool) -> tuple[dict, int] | None:
         """Walk one entry field by field from pos. None: the entry is not complete in buf yet."""
