@@ -145,7 +145,7 @@ def cmd_backfill(args) -> int:
 
             sources.append(JournalReader(unit=settings.unit, since=args.since, until=args.until))
         else:
-            sources.append(open_input(path, args.input_format, unit=settings.unit, since=args.since,
+            sources.append(open_input(path, args.input_format, unit=settings.unit, since=args.since, prefilter=True,
                                       until=args.until, year=args.year, tz=args.tz))
     summary = pipeline.run(sources)
     for src in sources:

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         sink = InfluxSink(db.v2_url, "demo", bucket, "demo-token")
         t0 = time.perf_counter()
         pipe = Pipeline(Timeline(names), sink)
-        stats = pipe.run([open_input(p) for p in inputs])
+        stats = pipe.run([open_input(p, prefilter=True) for p in inputs])
         sink.close()
         took = time.perf_counter() - t0
         print(f"backfilled {len(inputs)} inputs: {stats['entries']} entries → {stats['events']} events → "
