@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable
 
 from .correlate.timeline import Timeline
 from .entry import Entry
 from .parse import ParseStats, parse_entry
+
+log = logging.getLogger("ollama_ingest.pipeline")
 
 
 class Pipeline:
@@ -41,7 +44,11 @@ class Pipeline:
             evs = parse_entry(e, stats)
             if evs:
                 for event in evs:
-                    pts = feed(event)
+                    try:
+                        pts = feed(event)
+                    except Exception as exc:  # a correlator bug must cost one event, not the service
+                        self._correlate_error(event, exc)
+                        continue
                     if pts:
                         self.points += len(pts)
                         add(pts)
@@ -58,6 +65,12 @@ class Pipeline:
         self.finish()
         self.sink.flush()
         return self.summary()
+
+    def _correlate_error(self, event, exc: Exception) -> None:
+        reason = f"correlate {event.kind}: {type(exc).__name__}"
+        if reason not in self.stats.skipped:
+            log.error("could not correlate a %s event (counted, going on)", event.kind, exc_info=exc)
+        self.stats.skipped[reason] += 1
 
     def finish(self) -> None:
         """End of input: whatever the correlator still holds (held requests, open sessions)."""

@@ -60,6 +60,14 @@ def test_msg_bare_quoted_empty_and_escaped():
 
 def test_go_unquote_escapes():
     assert go_unquote(r"a\tb\x41\u00e9\\") == "a\tbAé\\"
+    # broken escapes are kept as written (found by bench/fuzz_backfill.py)
+    assert go_unquote(r"\xZZ \U7fffffff \q") == r"\xZZ \U7fffffff \q"
+
+
+@given(st.text(alphabet="\\xuU0123456789abcdefZ\"n ", max_size=30))
+def test_go_unquote_never_raises(s):
+    go_unquote(s)
+    msg_of('time=x level=INFO msg="' + s)
 
 
 @given(st.text())

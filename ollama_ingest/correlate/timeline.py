@@ -372,7 +372,7 @@ class Timeline:
             if e.part == "total":
                 st.loading.mem[key] = e.size_bytes
             else:
-                st.loading.mem[key] = st.loading.mem.get(key, 0) + e.size_bytes
+                st.loading.mem[key] = (st.loading.mem.get(key) or 0) + e.size_bytes
         return []
 
     def _on_load_finished(self, st: HostState, e: ev.LoadFinished) -> list[Point]:

@@ -26,9 +26,13 @@ def parse_gin(e: Entry, line: str) -> GinRequest:
     if m is None:
         raise GinFormatError("unrecognised [GIN] layout")
     status, latency, client, method, path = m.groups()
+    try:
+        latency_ns = parse_duration_ns(latency)
+    except ValueError:
+        raise GinFormatError("latency is not a Go duration") from None
     return GinRequest(
         **base(e),
-        latency_ns=parse_duration_ns(latency),
+        latency_ns=latency_ns,
         status=int(status),
         client=client,
         method=method,

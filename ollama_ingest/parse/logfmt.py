@@ -17,11 +17,13 @@ _SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v"
 
 def _unescape_one(m: re.Match[str]) -> str:
     code = m.group(1)
-    c = code[0]
-    if c in "xuU":
-        return chr(int(code[1:], 16))
-    if c.isdigit() and len(code) == 3:
-        return chr(int(code, 8))
+    try:
+        if len(code) > 1 and code[0] in "xuU":
+            return chr(int(code[1:], 16))
+        if len(code) == 3:
+            return chr(int(code, 8))
+    except ValueError:  # beyond U+10FFFF: keep it as written
+        return "\\" + code
     return _SIMPLE.get(code, "\\" + code)
 
 
