@@ -122,11 +122,15 @@ class ExportReader:
                         msg: str | bytes = raw.decode()
                     except UnicodeDecodeError:
                         msg = raw
+                    ts = buf[i + 22 : buf.find(b"\n", i + 22)]
+                    if not ts.isdigit():
+                        self.skipped["export: entry without a valid __REALTIME_TIMESTAMP"] += 1
+                        continue
                     k = buf.find(b"\n_PID=", start, end)
                     pid = buf[k + 6 : buf.find(b"\n", k + 6)] if k >= 0 else b""
                     self.seq += 1
                     yield Entry(
-                        int(buf[i + 22 : buf.find(b"\n", i + 22)]),
+                        int(ts),
                         msg,
                         self._field(buf, b"\n_HOSTNAME=", start, end, texts),
                         int(pid) if pid.isdigit() else 0,
