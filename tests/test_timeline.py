@@ -190,3 +190,18 @@ def test_template_selection_names_the_session():
                   slog(14.05, "template selection", model="registry.ollama.ai/library/my-gemma:latest"),
                   gin(20, "1s")])
     assert requests(pts)[0][2] == "my-gemma:latest"
+
+
+def test_a_name_learned_after_the_load_does_not_fork_the_series():
+    def g_start(t):
+        return slog(t, "starting llama-server", cmd='"/usr/lib/ollama/llama-server --model /m/blobs/sha256-'
+                    + "ab" * 32 + ' --port 1 --host 127.0.0.1 -c 8192 -np 2"')
+
+    pts, _ = run([g_start(10), slog(14, "llama-server started in 4.00 seconds"),
+                  slog(14.04, "template selection", model="registry.ollama.ai/library/new-model:7b"),
+                  gin(20, "1s"),
+                  slog(30, "sending an unloaded event", level="DEBUG", runner__name="registry.ollama.ai/x/other:1",
+                       runner__model="/m/blobs/sha256-" + "ab" * 32)], names=False)
+    labels = {(p.measurement, p.tags.get("model")) for p in pts if p.measurement in ("ollama_load", "ollama_session")}
+    assert labels == {("ollama_load", "new-model:7b"), ("ollama_session", "new-model:7b")}
+    assert {p.tags["series"] for p in pts if p.measurement == "ollama_session"} == {"new-model:7b (ctx: 4096)"}

@@ -60,6 +60,7 @@ class Session:
     unload_emitted: bool = True
     failed: bool = False
     runner_pid: int | None = None  # from DEBUG runner.pid
+    label: str | None = None  # frozen at the first point written: a later name must not fork the series
 
     @property
     def per_request_ctx(self) -> int | None:
@@ -98,7 +99,8 @@ class HostState:
     vram_update_ns: int = 0
     evict_hint: tuple | None = None  # (ns, evidence) an eviction was announced, victim to come
     stop_ns: int | None = None  # systemd said the service is stopping / its process exited
-    pending_reason: dict = field(default_factory=dict)  # blob/name → (reason, evidence) from DEBUG
+    pending_reason: dict = field(default_factory=dict)  # session start → reason, from DEBUG lines
+    unnamed: Session | None = None  # loaded, its points wait for the line that names it (v0.30.1+)
     last_ns: int = 0
 
 
@@ -112,7 +114,7 @@ class Timeline:
     def model_label(self, s: Session | None) -> str:
         if s is None:
             return ""
-        return s.name or self.names.label(s.blob)
+        return s.label or s.name or self.names.label(s.blob)
 
     def series(self, s: Session | None) -> str:
         if s is None:
@@ -163,6 +165,8 @@ class Timeline:
             st = self.hosts[e.host] = HostState()
         now = e.ts_us * 1000
         out = self._advance(st, e.host, now)
+        if st.unnamed is not None and not (e.kind == "template_selection" or getattr(e, "step", "") == "ready"):
+            out += self._load_points(st)
         handler = getattr(self, "_on_" + e.kind, None)
         if handler:
             out += handler(st, e)
@@ -174,6 +178,7 @@ class Timeline:
         """Let time pass with no events (a quiet journal): release held requests, infer expiries."""
         out: list[Point] = []
         for host, st in self.hosts.items():
+            out += self._load_points(st)
             out += self._advance(st, host, now_ns)
         return out
 
@@ -189,6 +194,7 @@ class Timeline:
         """End of input: release everything held, finalise inferred unloads, upsert open sessions."""
         out: list[Point] = []
         for host, st in self.hosts.items():
+            out += self._load_points(st)
             out += self._advance(st, host, st.last_ns)
             out += self._release(st, st.last_ns, force=True)
             for s in st.closed:
@@ -226,6 +232,7 @@ class Timeline:
     # -- sessions ----------------------------------------------------------------------------------
     def _close(self, st: HostState, s: Session, end_ns: int, reason: str, evidence: str,
                inferred: bool = False) -> list[Point]:
+        pre = self._load_points(st) if st.unnamed is s else []
         if s in st.loaded:
             st.loaded.remove(s)
         if st.loading is s:
@@ -237,7 +244,7 @@ class Timeline:
             old = st.closed.pop(0)
             if not old.unload_emitted:
                 st.closed.insert(0, old)
-        out = [self._session_point(s)]
+        out = [*pre, self._session_point(s)]
         if inferred:
             s.unload_emitted = False  # written once no late request can reopen the session
         else:
@@ -386,15 +393,22 @@ class Timeline:
         s.load_s = e.seconds
         s.last_activity_ns = now
         st.loaded.append(s)
-        fields = {"load_s": e.seconds, "end": now // 1_000_000, "blob": s.blob or "",
+        if st.unnamed is not None:
+            out += self._load_points(st)
+        st.unnamed = s  # the next line may name it (template selection, DEBUG "finished setting up")
+        return out
+
+    def _load_points(self, st: HostState) -> list[Point]:
+        s, st.unnamed = st.unnamed, None
+        if s is None:
+            return []
+        s.label = self.model_label(s)
+        fields = {"load_s": s.load_s, "end": (s.loaded_ns or s.start_ns) // 1_000_000, "blob": s.blob or "",
                   "ctx": s.per_request_ctx, "ctx_size": s.ctx_size, "parallel": s.parallel,
                   "gpu_layers": s.gpu_layers, **s.mem}
-        out.append(self._unique(Point("ollama_load", {"host": e.host, "model": self.model_label(s),
-                                                      "series": self.series(s)},
-                                      {k: v for k, v in fields.items() if v is not None and v != ""},
-                                      s.start_ns)))
-        out.append(self._session_point(s))
-        return out
+        load = self._unique(Point("ollama_load", {"host": s.host, "model": s.label, "series": self.series(s)},
+                                  {k: v for k, v in fields.items() if v is not None and v != ""}, s.start_ns))
+        return [load] if s.end_ns is not None else [load, self._session_point(s)]
 
     def _name_session(self, s: Session, name: str) -> list[Point]:
         if s.name == name:
