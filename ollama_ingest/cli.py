@@ -76,7 +76,83 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--models-dir", action="append", default=[], metavar="DIR")
     inv.add_argument("--ollama-url", help="default: OLLAMA_HOST, 127.0.0.1:11434")
     inv.add_argument("--no-cli", action="store_true", help="do not run the ollama CLI")
+
+    r = sub.add_parser("run", help="the service: follow the journal live and write to InfluxDB")
+    _add_service_options(r)
+    r.add_argument("--batch-size", type=int)
+    r.add_argument("--flush-interval", type=float, metavar="SECONDS", help="write at least this often (default 1)")
+    r.add_argument("--selfmon-interval", type=float, metavar="SECONDS",
+                   help="self-monitoring point every SECONDS (default 60, 0: off)")
+    r.add_argument("--start-at", choices=("head", "tail"), help="where to start without a checkpoint (default head)")
+
+    c = sub.add_parser("check", help="check journal access, models dir, Ollama API, InfluxDB and the bucket")
+    _add_service_options(c)
+
+    tl = sub.add_parser("timeline", help="draw the model lifecycle timeline from InfluxDB as one HTML page")
+    tl.add_argument("--html", required=True, metavar="FILE", help="write the page here")
+    tl.add_argument("--since", type=parse_when, default="24h", help="window start: ISO time or a duration ago (24h)")
+    tl.add_argument("--until", type=parse_when, help="window end (default now)")
+    tl.add_argument("--host", action="append", default=[], help="only this host (repeatable; default all)")
+    tl.add_argument("--query-language", choices=("flux", "influxql"), default="flux",
+                    help="flux (InfluxDB 2.x/3.x, the default) or influxql (InfluxDB 1.x /query)")
+    tl.add_argument("--influxql", dest="query_language", action="store_const", const="influxql",
+                    help="same as --query-language influxql")
+    tl.add_argument("--lookback", default="30d", help="how long before the window a session may have begun (30d)")
+    tl.add_argument("--fit", action="store_true", help="zoom each host to its data instead of the whole window")
+    tl.add_argument("--title")
+    tl.add_argument("--url", help="InfluxDB URL")
+    tl.add_argument("--org")
+    tl.add_argument("--bucket", help="bucket (InfluxQL: the database)")
+    tl.add_argument("--token-file")
+    tl.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
     return p
+
+
+def _add_service_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--url", help="InfluxDB URL")
+    p.add_argument("--org")
+    p.add_argument("--bucket")
+    p.add_argument("--token-file")
+    p.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
+    p.add_argument("--unit", default=None, help="systemd unit (default ollama.service)")
+    p.add_argument("--journal-file", action="append", default=[], metavar="FILE",
+                   help="follow this .journal file instead of the local journal (repeatable)")
+    p.add_argument("--journal-dir", metavar="DIR", help="follow the journal files in DIR")
+    p.add_argument("--state-dir", metavar="DIR",
+                   help="checkpoint directory (default $STATE_DIRECTORY or /var/lib/ollama-ingest)")
+    p.add_argument("--models-dir", action="append", default=[], metavar="DIR",
+                   help="OLLAMA_MODELS tree to name model blobs (repeatable)")
+    p.add_argument("--ollama-url", help="Ollama API (default from OLLAMA_HOST, else http://127.0.0.1:11434)")
+
+
+def _service_settings(args):
+    from .config import load_settings
+
+    cli = {
+        "url": args.url, "org": args.org, "bucket": args.bucket, "token_file": args.token_file,
+        "verify_ssl": False if args.insecure else None, "unit": args.unit,
+        "journal_files": args.journal_file or None, "journal_dir": args.journal_dir,
+        "state_dir": args.state_dir, "models_dir": args.models_dir or None, "ollama_url": args.ollama_url,
+        "batch_size": getattr(args, "batch_size", None),
+        "flush_interval_s": getattr(args, "flush_interval", None),
+        "selfmon_interval_s": getattr(args, "selfmon_interval", None),
+        "start_at": getattr(args, "start_at", None),
+    }
+    return load_settings(cli)
+
+
+def cmd_run(args) -> int:
+    from .service import Service, configure_logging
+
+    configure_logging(args.verbose)
+    settings = _service_settings(args)
+    return Service(settings, hard_exit_s=4.5).run()
+
+
+def cmd_check(args) -> int:
+    from .check import run_checks
+
+    return run_checks(_service_settings(args), out=sys.stdout)
 
 
 def _names(args, settings):
@@ -158,10 +234,55 @@ def cmd_backfill(args) -> int:
     return 0
 
 
+def cmd_timeline(args) -> int:
+    """Read the timeline layers (Flux or InfluxQL) and write one self-contained HTML page."""
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from .config import Settings
+    from .report import FluxReader, InfluxQLReader, ReadError, Window
+    from .timeline_html import write_timeline
+
+    overrides = {k: v for k, v in {"url": args.url, "org": args.org, "bucket": args.bucket,
+                                   "token_file": args.token_file,
+                                   "verify_ssl": False if args.insecure else None}.items() if v is not None}
+    settings = Settings(**overrides)
+    stop = args.until or datetime.now(timezone.utc)
+    if args.since >= stop:
+        print("ollama-ingest: --since must be before --until", file=sys.stderr)
+        return 2
+    window = Window(args.since, stop, args.host or None, args.lookback)
+    token = settings.resolved_token()
+    if args.query_language == "influxql":
+        reader = InfluxQLReader(settings.url, settings.bucket, token, timeout_s=settings.timeout_s,
+                                verify_ssl=settings.verify_ssl)
+    else:
+        reader = FluxReader(settings.url, settings.org, settings.bucket, token, timeout_s=settings.timeout_s,
+                            verify_ssl=settings.verify_ssl)
+    out = Path(args.html)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shown_url = settings.url.split("://", 1)[0] + "://" + settings.url.split("://", 1)[-1].rsplit("@", 1)[-1]
+    try:
+        data = write_timeline(reader, window, out, fit=args.fit, title=args.title,
+                              source=f"{shown_url} ({args.query_language}, bucket {settings.bucket})")
+    except (ReadError, ValueError) as exc:
+        print(f"ollama-ingest: timeline: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        getattr(reader, "close", lambda: None)()
+    n = data.count
+    if not data.hosts:
+        print("ollama-ingest: no Ollama activity in this window (try a longer --since)", file=sys.stderr)
+    print(f"{out} ({n['session']} sessions, {n['load']} loads, {n['request']} requests, "
+          f"{n['warning']} warnings, {n['unload']} unloads)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from .config import ConfigError
     from .sinks.influx import SinkConfigError
 
     try:
@@ -169,12 +290,18 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_backfill(args)
         if args.command == "inventory":
             return cmd_inventory(args)
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "timeline":
+            return cmd_timeline(args)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(x) for x in err.get("loc", ())) or "config"
         print(f"ollama-ingest: bad setting {key}: {err.get('msg')}", file=sys.stderr)
         return 2
-    except (InputError, SinkConfigError) as exc:
+    except (InputError, SinkConfigError, ConfigError) as exc:
         print(f"ollama-ingest: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:

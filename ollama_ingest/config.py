@@ -1,53 +1,226 @@
-"""Settings: CLI > environment (OLLAMA_INGEST_*, and influxdb-client's INFLUXDB_V2_*) > TOML file."""
+"""Settings: CLI > environment (OLLAMA_INGEST_*, and influxdb-client's INFLUXDB_V2_*) > TOML file.
+
+The TOML file is ``/etc/ollama-ingest/config.toml`` (``OLLAMA_INGEST_CONFIG`` names another one); its keys
+are the setting names below, flat. The token comes from ``token`` (environment or file), else
+``token_file``, else the systemd credential ``influx-token`` (``LoadCredential=``, ``$CREDENTIALS_DIRECTORY``);
+it is a ``SecretStr`` and never printed or logged.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+log = logging.getLogger("ollama_ingest.config")
+
 DEFAULT_CONFIG = "/etc/ollama-ingest/config.toml"
+DEFAULT_STATE_DIR = "/var/lib/ollama-ingest"
+DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
+CREDENTIAL_NAME = "influx-token"
+ENV_PREFIX = "OLLAMA_INGEST_"
+
+
+class ConfigError(Exception):
+    """A configuration problem the user must fix; the message names the setting."""
+
+
+def _alias(name: str, *more: str) -> AliasChoices:
+    return AliasChoices(ENV_PREFIX + name.upper(), *more, name)
+
+
+def default_state_dir() -> Path:
+    """``$STATE_DIRECTORY`` (systemd's ``StateDirectory=``; the first if several), else /var/lib/ollama-ingest."""
+    env = os.environ.get("STATE_DIRECTORY", "")
+    first = env.split(":", 1)[0]
+    return Path(first) if first else Path(DEFAULT_STATE_DIR)
+
+
+def normalize_ollama_url(value: str) -> str:
+    """``OLLAMA_HOST`` forms (``0.0.0.0``, ``:11434``, ``host:port``, ``http://host``) → a URL to connect to."""
+    v = (value or "").strip()
+    if not v:
+        return DEFAULT_OLLAMA_URL
+    if "://" not in v:
+        v = "http://" + v
+    u = urlsplit(v)
+    if u.scheme not in ("http", "https"):
+        raise ValueError(f"must be an http:// or https:// URL, not {value!r}")
+    host = u.hostname or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # a listen address: connect to loopback
+        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+    try:
+        port = u.port or (443 if u.scheme == "https" else 11434)
+    except ValueError:
+        raise ValueError(f"bad port in {value!r}") from None
+    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"{u.scheme}://{netloc}{u.path.rstrip('/')}"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="OLLAMA_INGEST_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
 
-    url: str = Field("http://127.0.0.1:8086", validation_alias=AliasChoices("OLLAMA_INGEST_URL", "INFLUXDB_V2_URL", "url"))
-    org: str = Field("ollama", validation_alias=AliasChoices("OLLAMA_INGEST_ORG", "INFLUXDB_V2_ORG", "org"))
-    bucket: str = Field("ollama", validation_alias=AliasChoices(
-        "OLLAMA_INGEST_BUCKET", "INFLUXDB_V2_BUCKET", "bucket"))
-    token: SecretStr | None = Field(None, validation_alias=AliasChoices(
-        "OLLAMA_INGEST_TOKEN", "INFLUXDB_V2_TOKEN", "token"))
+    # -- InfluxDB ---------------------------------------------------------------------------------
+    url: str = Field("http://127.0.0.1:8086", validation_alias=_alias("url", "INFLUXDB_V2_URL"))
+    org: str = Field("ollama", validation_alias=_alias("org", "INFLUXDB_V2_ORG"))
+    bucket: str = Field("ollama", validation_alias=_alias("bucket", "INFLUXDB_V2_BUCKET"))
+    token: SecretStr | None = Field(None, validation_alias=_alias("token", "INFLUXDB_V2_TOKEN"))
     token_file: Path | None = None
-    verify_ssl: bool = True
-    timeout_s: float = 10.0
+    verify_ssl: bool = Field(True, validation_alias=_alias("verify_ssl", "INFLUXDB_V2_VERIFY_SSL"))
+    timeout_s: float = Field(10.0, gt=0)
     batch_size: int = Field(5000, ge=1)
     flush_interval_s: float = Field(1.0, gt=0)
+    max_backoff_s: float = Field(5.0, gt=0)
+    # -- the journal ------------------------------------------------------------------------------
     unit: str = "ollama.service"
+    journal_files: list[Path] = []  # follow these .journal files instead of the local journal
+    journal_dir: Path | None = None  # or a directory of journal files
+    start_at: Literal["head", "tail"] = "head"  # where `run` starts when it has no checkpoint yet
+    # -- the service ------------------------------------------------------------------------------
+    state_dir: Path = Field(default_factory=default_state_dir)
+    selfmon_interval_s: float = Field(60.0, ge=0)  # 0: no self-monitoring points
+    inventory_interval_s: float = Field(3600.0, ge=0)  # ollama_model_inventory points; 0: never
+    # a quiet journal is complete up to now - settle_s: held requests are released and keep-alive
+    # expiries inferred without waiting for the next line; < 0: only ever on the next line
+    settle_s: float = 2.0
+    # -- Ollama -----------------------------------------------------------------------------------
     models_dir: list[Path] = []
+    ollama_url: str = Field(DEFAULT_OLLAMA_URL, validation_alias=_alias("ollama_url", "OLLAMA_HOST"))
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, v: str) -> str:
+        u = urlsplit(v)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"must be an http:// or https:// URL, not {v!r}")
+        return v.rstrip("/")
+
+    @field_validator("ollama_url", mode="before")
+    @classmethod
+    def _check_ollama_url(cls, v):
+        return normalize_ollama_url(v) if isinstance(v, str) else v
+
+    @field_validator("org", "bucket", "unit")
+    @classmethod
+    def _not_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("must not be empty")
+        return v.strip()
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
         from pydantic_settings import TomlConfigSettingsSource
 
-        path = os.environ.get("OLLAMA_INGEST_CONFIG", DEFAULT_CONFIG)
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=path if Path(path).is_file() else None)
+        path = config_path()
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=path if path.is_file() else None)
         return (init_settings, env_settings, toml)
 
+    # -- the token --------------------------------------------------------------------------------
+    def token_source(self) -> str:
+        """Where the token comes from, for messages (never the token itself)."""
+        if self.token is not None:
+            return "token"
+        if self.token_file:
+            return f"token_file {self.token_file}"
+        cred = os.environ.get("CREDENTIALS_DIRECTORY")
+        if cred and (Path(cred) / CREDENTIAL_NAME).is_file():
+            return f"systemd credential {CREDENTIAL_NAME}"
+        return "none"
+
     def resolved_token(self) -> str:
-        """The token from the setting, a token_file, or a systemd credential; never logged."""
+        """The token from the setting, a token_file, or a systemd credential; never logged.
+
+        A token_file that cannot be read is a ``ConfigError``; one that others may read is a warning.
+        """
         if self.token is not None:
             return self.token.get_secret_value()
-        candidates = [self.token_file] if self.token_file else []
+        if self.token_file:
+            p = Path(self.token_file)
+            try:
+                mode = p.stat().st_mode
+                text = p.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(f"bad setting token_file: cannot read {p}: {exc.strerror}") from None
+            if mode & (stat.S_IRWXG | stat.S_IRWXO):
+                log.warning("token_file %s is readable by others (mode %04o): chmod 600 it",
+                            p, stat.S_IMODE(mode))
+            return text.strip()
         cred = os.environ.get("CREDENTIALS_DIRECTORY")
         if cred:
-            candidates.append(Path(cred) / "influx-token")
-        for p in candidates:
             try:
-                return p.read_text().strip()
+                return (Path(cred) / CREDENTIAL_NAME).read_text(encoding="utf-8").strip()
             except OSError:
-                continue
+                pass
         return ""
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("OLLAMA_INGEST_CONFIG", DEFAULT_CONFIG))
+
+
+def _env_names(field: str) -> list[str]:
+    info = Settings.model_fields[field]
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        return [c for c in alias.choices if isinstance(c, str) and c.isupper()]
+    return [ENV_PREFIX + field.upper()]
+
+
+def describe_validation_error(exc: ValidationError, cli: dict | None = None) -> str:
+    """One line naming the first bad key and where its value came from (never echoing a token)."""
+    err = exc.errors()[0]
+    loc = [str(x) for x in err.get("loc", ())]
+    key = loc[0] if loc else "config"
+    # an alias in the location (e.g. INFLUXDB_V2_URL) → the setting's name
+    for name in Settings.model_fields:
+        if key in _env_names(name):
+            key = name
+    where = ""
+    if cli and key in cli:
+        where = f" (--{key.replace('_', '-')})"
+    elif key in Settings.model_fields:
+        envs = [n for n in _env_names(key) if n in os.environ]
+        where = f" (from {envs[0]})" if envs else f" (in {config_path()})"
+    elif err.get("type") == "extra_forbidden":
+        return f"unknown setting {key!r} in {config_path()} (see systemd/config.toml.example)"
+    shown = ""
+    if "input" in err and key not in ("token",) and not isinstance(err["input"], dict):
+        shown = f" = {err['input']!r}"
+    path = ".".join(loc[1:])
+    return f"bad setting {key}{'[' + path + ']' if path else ''}{shown}{where}: {err.get('msg')}"
+
+
+def unknown_env_names() -> list[str]:
+    """OLLAMA_INGEST_* variables that are not settings (a typo is otherwise silently ignored)."""
+    known = {ENV_PREFIX + n.upper() for n in Settings.model_fields} | {ENV_PREFIX + "CONFIG"}
+    return sorted(k for k in os.environ if k.startswith(ENV_PREFIX) and k not in known)
+
+
+def load_settings(cli: dict | None = None) -> Settings:
+    """Settings with the CLI values on top; raises ``ConfigError`` with one clear line."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: pydantic-settings reads TOML with tomli there
+        import tomli as tomllib
+
+    overrides = {k: v for k, v in (cli or {}).items() if v is not None}
+    if "token_file" in overrides:  # --token-file on the command line beats a token from env or file
+        overrides["token"] = None
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, overrides)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"bad config file {config_path()}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {config_path()}: {exc.strerror}") from None
+    for name in unknown_env_names():
+        log.warning("environment variable %s is not a setting: ignored", name)
+    return settings

@@ -51,6 +51,20 @@ def print_table(rows: list[dict], out=sys.stdout) -> None:
               f"{r['requests']:>8} {f(r['p50_ms'], '.1f'):>10} {f(r['p95_ms'], '.1f'):>10}", file=out)
 
 
+def write_demo_timeline(db: Influx1, bucket: str, path: Path = ROOT / "out" / "timeline.html") -> Path:
+    """The HTML timeline of everything backfilled (InfluxQL, as for InfluxDB 1.x), each host zoomed to its data."""
+    from datetime import datetime, timedelta, timezone
+
+    from .report import InfluxQLReader, Window
+    from .timeline_html import write_timeline
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    window = Window(datetime(2000, 1, 1, tzinfo=timezone.utc), datetime.now(timezone.utc) + timedelta(days=3650))
+    write_timeline(InfluxQLReader(db.url, bucket), window, path, fit=True,
+                   title="ollama-ingest demo: the bundled fixtures", source=f"{db.url} (InfluxQL, database {bucket})")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="ollama-ingest-demo", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -78,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"backfilled {len(inputs)} inputs: {stats['entries']} entries → {stats['events']} events → "
               f"{stats['written']} points in {took:.2f} s ({stats['noise']} noise, {stats['skipped']} skipped)\n")
         print_table(summary_rows(db, bucket))
+        print(f"\ntimeline: {write_demo_timeline(db, bucket)}")
         if args.keep:
             print(f"\nInfluxDB keeps running (data in {db.dir}); try:\n"
                   f"  curl -G {db.url}/query --data-urlencode db={bucket} "

@@ -16,7 +16,10 @@ esac
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(python3 python3-venv python3-dev gcc pkg-config libsystemd-dev influxdb
-          systemd-journal-remote systemd ca-certificates)
+          systemd-journal-remote systemd ca-certificates chromium)
+# the dashboard checks run InfluxData's Flux parser and Grafana's schema types under Node.js; a Node.js
+# that is already there (e.g. from another repository) is used as it is
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 if [ "$(id -u)" -eq 0 ]; then
   SUDO=()

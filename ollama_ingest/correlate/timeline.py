@@ -61,6 +61,8 @@ class Session:
     failed: bool = False
     runner_pid: int | None = None  # from DEBUG runner.pid
     label: str | None = None  # frozen at the first point written: a later name must not fork the series
+    maybe_activity_ns: int = 0  # end of the latest ambiguous request that may have been this runner's
+    activity: list = field(default_factory=list)  # recent ends of requests that were (or may have been) its
 
     @property
     def per_request_ctx(self) -> int | None:
@@ -101,6 +103,9 @@ class HostState:
     stop_ns: int | None = None  # systemd said the service is stopping / its process exited
     pending_reason: dict = field(default_factory=dict)  # session start → reason, from DEBUG lines
     unnamed: Session | None = None  # loaded, its points wait for the line that names it (v0.30.1+)
+    stopped: list = field(default_factory=list)  # ended by a service stop: a restart if it starts again
+    stopped_ns: int = 0
+    oom: tuple | None = None  # (session, ns): runtime OOM, it unloads once its request finishes
     last_ns: int = 0
 
 
@@ -210,6 +215,10 @@ class Timeline:
         out: list[Point] = []
         if st.held and now >= st.held[0].release_ns:
             out += self._release(st, now)
+        if st.oom is not None and now - st.oom[1] > HOLD_NS:  # no request finished: it went at the WARN
+            (s, at), st.oom = st.oom, None
+            if s.end_ns is None:
+                out += self._close(st, s, at, "oom", "eviction_log")
         if st.held_warnings and now - st.held_warnings[0].ts_us * 1000 > 600 * S:
             w = st.held_warnings.pop(0)
             out.append(self._warning_point(st, w, None))
@@ -217,13 +226,20 @@ class Timeline:
         for s in list(st.loaded):
             if s.loaded_ns is None or st.keep_alive_ns < 0 or st.keep_alive_ns > 10**7 * S:
                 continue
-            deadline = max(s.last_activity_ns, s.loaded_ns) + st.keep_alive_ns
+            # an ambiguous request may have been this runner's: it cannot have expired before that one
+            deadline = max(s.last_activity_ns, s.maybe_activity_ns, s.loaded_ns) + st.keep_alive_ns
             if now > deadline + INFERENCE_GRACE_NS and not self._in_flight(st, s):
                 out += self._close(st, s, deadline, "keep_alive_expired", "keep_alive_inference", inferred=True)
         for s in st.closed:
             if not s.unload_emitted and now > (s.end_ns or 0) + UNLOAD_EVENT_DELAY_NS:
                 out.append(self._unload_event(s))
         return out
+
+    @staticmethod
+    def _note_activity(s: Session, end_ns: int) -> None:
+        s.activity.append(end_ns)
+        if len(s.activity) > 32:
+            del s.activity[0]
 
     @staticmethod
     def _in_flight(st: HostState, s: Session) -> bool:
@@ -253,9 +269,12 @@ class Timeline:
         return out
 
     def _unload_event(self, s: Session) -> Point:
+        """The red marker. Its identity is the session's (model, end): a revision overwrites it."""
         s.unload_emitted = True
-        return self._event(s.host, s.end_ns or s.start_ns, "unload", s, message=f"unloaded: {s.reason}",
-                           reason=s.reason, evidence=s.evidence, requests=s.requests)
+        fields = {"message": f"unloaded: {s.reason}", "reason": s.reason, "evidence": s.evidence,
+                  "requests": s.requests}
+        return Point("ollama_event", {"host": s.host, "kind": "unload", "model": self.model_label(s)},
+                     {k: v for k, v in fields.items() if v is not None}, s.end_ns or s.start_ns)
 
     def _revise(self, st: HostState, s: Session, end_ns: int, reason: str, evidence: str) -> list[Point]:
         """Stronger evidence for a session already closed by inference."""
@@ -455,6 +474,9 @@ class Timeline:
                 return revivable[0], "only_loaded" if len(revivable) == 1 else "capability"
         if not live:
             return None, "none_loaded"
+        for s in kind or live:
+            s.maybe_activity_ns = max(s.maybe_activity_ns, end)
+            self._note_activity(s, end)
         return None, "ambiguous"
 
     def _on_gin_request(self, st: HostState, e: ev.GinRequest) -> list[Point]:
@@ -463,14 +485,21 @@ class Timeline:
             return [self._request_point(e, endpoint, None, "")]
         if e.status >= 400 and e.latency_ns < S:  # refused before any model was involved (400, 404, …)
             return [self._request_point(e, endpoint, None, "not_served")]
+        out: list[Point] = []
+        if st.oom is not None and e.start_ns <= st.oom[1] <= e.end_ns:
+            # the request that hit the runtime OOM has finished: the model it expired goes now
+            (victim, _at), st.oom = st.oom, None
+            if victim.end_ns is None:
+                out += self._close(st, victim, e.end_ns, "oom", "eviction_log")
         s, how = self._infer(st, e, endpoint)
         if s is not None:
             s.last_activity_ns = max(s.last_activity_ns, e.end_ns)
+            self._note_activity(s, e.end_ns)
         if st.debug_seen or st.ps_seen or how in ("ambiguous", "capability"):
             hold = PS_HOLD_NS if st.ps_seen else HOLD_NS
             st.held.append(Held(e, endpoint, s, how, e.end_ns + hold))
-            return []
-        return self._attribute(st, e, endpoint, s, how)
+            return out
+        return out + self._attribute(st, e, endpoint, s, how)
 
     def _attribute(self, st: HostState, e: ev.GinRequest, endpoint: str, s: Session | None,
                    how: str) -> list[Point]:
@@ -480,6 +509,11 @@ class Timeline:
             s.requests += 1
             s.last_activity_ns = max(s.last_activity_ns, e.end_ns)
         out = [self._request_point(e, endpoint, s, how)]
+        if s is not None and s.end_ns is not None and s.label is not None:
+            out.append(self._session_point(s))  # its request count changed after it ended
+            if s.unload_emitted:
+                out.append(self._unload_event(s))
+
         # warnings waiting for the request they happened in
         for w in list(st.held_warnings):
             if e.start_ns <= w.ts_us * 1000 <= e.end_ns and s is not None:
@@ -526,6 +560,10 @@ class Timeline:
         st.debug_seen = True
         now = e.ts_us * 1000
         s = self._find(st, e.blob, e.runner_name, e.runner_pid, include_closed=e.step in ("stopping", "unloaded"))
+        if s is None and e.step == "stopping" and not (e.blob or e.runner_name or e.runner_pid):
+            # older versions log "stopping llama server" with no keys: the runner whose unload began
+            pending = [x for x in st.loaded if x.start_ns in st.pending_reason]
+            s = pending[0] if len(pending) == 1 else None
         if s is None:
             return []
         if e.runner_name and not s.name:
@@ -537,15 +575,17 @@ class Timeline:
         elif e.step in ("expired", "expire_now", "evict", "shutdown"):
             reason = {"expired": "keep_alive_expired", "expire_now": "keep_alive_zero", "evict": "evicted",
                       "shutdown": "server_stop"}[e.step]
-            # "timer expired" comes before "runner expired event received": keep the more specific one
-            if e.step != "expired" or s.start_ns not in st.pending_reason:
-                st.pending_reason[s.start_ns] = reason
+            # the unload begins at the first of these lines; "timer expired" comes before "runner expired
+            # event received": keep the more specific reason, and the first time
+            first = st.pending_reason.get(s.start_ns)
+            if first is None or e.step != "expired":
+                st.pending_reason[s.start_ns] = (reason, first[1] if first else now)
         elif e.step in ("stopping", "unloaded"):
-            reason = st.pending_reason.pop(s.start_ns, None) or s.reason or "unloaded"
+            reason, began = st.pending_reason.pop(s.start_ns, None) or (s.reason or "unloaded", now)
             if s.end_ns is None:
-                return self._close(st, s, now, reason, "debug_log")
+                return self._close(st, s, began, reason, "debug_log")
             if s.inferred:
-                return self._revise(st, s, now, reason, "debug_log")
+                return self._revise(st, s, began, reason, "debug_log")
         return []
 
     # -- /api/ps -----------------------------------------------------------------------------------------
@@ -583,8 +623,9 @@ class Timeline:
                        include_closed=True)
         out: list[Point] = []
         if s is not None:
-            keep_deadline = max(s.last_activity_ns, s.loaded_ns or 0) + st.keep_alive_ns
-            reason = "keep_alive_expired" if abs(began - keep_deadline) < 10 * S else "unloaded"
+            last = [*s.activity, s.last_activity_ns, s.loaded_ns or 0]
+            expired = any(abs(began - (t + st.keep_alive_ns)) < 10 * S for t in last if t)
+            reason = "keep_alive_expired" if expired else "unloaded"
             if s.end_ns is None:
                 out += self._close(st, s, began, reason, "vram_timeout")
             elif s.inferred:
@@ -617,8 +658,15 @@ class Timeline:
             out += self._close(st, s, now, "load_failed" if e.what != "client_aborted" else "load_aborted",
                                "load_error")
         elif e.what == "runtime_oom":
-            for victim in [s] if s is not None else list(st.loaded):  # the model it names, else all
-                out += self._close(st, victim, now, "oom", "eviction_log")
+            if s is not None:  # it unloads once the request that hit the OOM has finished
+                st.oom = (s, now)
+            else:
+                for victim in list(st.loaded):
+                    out += self._close(st, victim, now, "oom", "eviction_log")
+        elif e.what == "runner_terminated" and st.loading is not None and s is None:
+            s = st.loading  # the runner being loaded died
+            s.failed = True
+            out += self._close(st, s, now, "load_failed", "load_error")
         elif s is None and len(st.loaded) == 1:
             s = st.loaded[0]
         out.append(self._event(e.host, now, e.what, s, message=e.message, error=e.error, level=e.level))
@@ -635,10 +683,21 @@ class Timeline:
                            keep=e.keep, new=e.new, message="truncating input prompt")
 
     # -- server and service --------------------------------------------------------------------------------
+    def _restarted(self, st: HostState, now: int) -> list[Point]:
+        """The service started again soon after a stop: those sessions ended in a restart."""
+        out: list[Point] = []
+        if st.stopped and now - st.stopped_ns < 60 * S:
+            for s in st.stopped:
+                s.reason = "server_restart"
+                out += [self._session_point(s), self._unload_event(s)]
+        st.stopped = []
+        return out
+
     def _on_server_listening(self, st: HostState, e: ev.ServerListening) -> list[Point]:
         now = e.ts_us * 1000
-        out = self._end_all(st, st.stop_ns or now, "server_restart",
-                            "systemd" if st.stop_ns is not None else "server_start")
+        out = self._restarted(st, now)
+        out += self._end_all(st, st.stop_ns or now, "server_restart",
+                             "systemd" if st.stop_ns is not None else "server_start")
         st.stop_ns = None
         st.version = e.version
         st.gpus = {}
@@ -669,10 +728,15 @@ class Timeline:
             # a prompt stop: the SIGTERM handler unloaded the runners at once; a stop that hung
             # until systemd's SIGKILL: they went with the process
             prompt = st.stop_ns is not None and now - st.stop_ns < 10 * S
+            ending = [*st.loaded, *([st.loading] if st.loading else [])]
             out += self._end_all(st, st.stop_ns if prompt else now, "server_crash" if crashed else "server_stop",
                                  "systemd")
+            if ending:
+                st.stopped = [x for x in ending if x.reason == "server_stop"]
+                st.stopped_ns = now
         if e.action in ("started", "starting"):
             st.stop_ns = None
+            out += self._restarted(st, now)
         out.append(self._event(e.host, now, "service_" + e.action, None, message=e.message))
         return out
 

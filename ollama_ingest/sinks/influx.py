@@ -2,27 +2,45 @@
 
 influxdb-client's synchronous mode retries nothing, so every outcome is decided here:
 - 2xx: the batch is acknowledged (only then may a caller move its checkpoint);
-- connection errors, timeouts, 429 and 5xx: wait (Retry-After when given, else exponential backoff
-  up to ``max_backoff_s``) and try the same batch again, forever: the journal is the buffer;
-- 413: split the batch in halves;
+- connection errors, timeouts, 429 and 5xx: wait (``Retry-After`` when given, seconds or an HTTP date;
+  else jittered exponential backoff up to ``max_backoff_s``, never more than ten attempts a second) and
+  try the same batch again, forever: the journal is the buffer, and a caller blocked here reads nothing
+  more, so memory stays bounded. The outage is logged once when it starts and once when it ends;
+- 413: split the batch in halves (a single point the server still refuses is dropped and counted);
 - 400/422: split until the bad point is alone, drop and count only it, log each reason once;
 - 401/403/404: a clear error naming the setting to fix (``SinkConfigError``).
+
+A caller that must stop (SIGTERM) sets ``deadline`` (``time.monotonic()`` based) and makes ``sleep`` return
+early: retries then end at the deadline with ``FlushAborted``, and requests never outlive it.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
+import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from email.utils import parsedate_to_datetime
 
 from .lineprotocol import Point, to_line
 
 log = logging.getLogger("ollama_ingest.influx")
 
+MIN_RETRY_GAP_S = 0.1  # never more than 10 attempts a second, whatever Retry-After says
+MAX_RETRY_AFTER_S = 300.0
+
+TOKEN_SETTING = ("token (OLLAMA_INGEST_TOKEN / INFLUXDB_V2_TOKEN, token_file, or the systemd credential "
+                 "influx-token)")
+
 
 class SinkConfigError(Exception):
     """The database refused us for a reason only the user can fix."""
+
+
+class FlushAborted(Exception):
+    """The caller's deadline passed before the database acknowledged; the points are still buffered."""
 
 
 class InfluxSink:
@@ -30,23 +48,28 @@ class InfluxSink:
                  flush_interval_s: float = 1.0, timeout_s: float = 10.0, verify_ssl: bool = True,
                  max_backoff_s: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
         from influxdb_client import InfluxDBClient
-        from influxdb_client.client.write_api import SYNCHRONOUS
+        from influxdb_client.service.write_service import WriteService
 
         self.url, self.org, self.bucket = url, org, bucket
+        self.timeout_s = timeout_s
         self.client = InfluxDBClient(url=url, token=token, org=org, timeout=int(timeout_s * 1000),
                                      verify_ssl=verify_ssl)
-        self.write_api = self.client.write_api(write_options=SYNCHRONOUS)
+        self.write_service = WriteService(self.client.api_client)
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.max_backoff_s = max_backoff_s
         self.sleep = sleep
+        self.deadline: float | None = None
         self.buffer: list[str] = []
         self.first_buffered = 0.0
         self.written = 0
         self.dropped = 0
+        self.requests = 0
         self.write_errors: Counter[str] = Counter()  # failed attempts, by cause
+        self.drop_reasons: Counter[str] = Counter()
         self._logged: set[str] = set()
         self._down_since: float | None = None
+        self._rng = random.Random()
 
     # -- public ------------------------------------------------------------------------------
     def add(self, points: Iterable[Point]) -> None:
@@ -60,15 +83,57 @@ class InfluxSink:
     def due(self) -> bool:
         return bool(self.buffer) and time.monotonic() - self.first_buffered >= self.flush_interval_s
 
+    def due_in(self) -> float | None:
+        """Seconds until the oldest buffered point must be written (None: nothing buffered)."""
+        if not self.buffer:
+            return None
+        return max(0.0, self.first_buffered + self.flush_interval_s - time.monotonic())
+
+    @property
+    def pending(self) -> int:
+        return len(self.buffer)
+
+    @property
+    def down(self) -> bool:
+        return self._down_since is not None
+
     def flush(self) -> None:
-        """Write everything buffered; returns only when the database acknowledged it (or dropped bad points)."""
+        """Write everything buffered; returns only when the database acknowledged it (or dropped bad points).
+
+        Raises ``FlushAborted`` (points kept in the buffer) when ``deadline`` passes first.
+        """
         while self.buffer:
             batch, self.buffer = self.buffer[: self.batch_size], self.buffer[self.batch_size:]
-            self._write(batch)
+            try:
+                self._write(batch)
+            except BaseException:
+                self.buffer[:0] = batch  # nothing is lost on the way out; rewriting is idempotent
+                raise
 
     def close(self) -> None:
-        self.flush()
-        self.client.close()
+        try:
+            self.flush()
+        finally:
+            self.client.close()
+
+    def probe(self, line: str) -> tuple[bool, str]:
+        """One write attempt, no retry (for ``check``): (ok, what happened)."""
+        from influxdb_client.rest import ApiException
+
+        try:
+            self._post([line])
+        except ApiException as exc:
+            status = exc.status or 0
+            if status in (401, 403, 404):
+                return False, str(self._config_error(status, exc))
+            return False, f"InfluxDB answered {status}: {_error_message(exc)}"
+        except _transport_errors() as exc:
+            return False, f"InfluxDB unreachable at {self.url}: {_describe(exc)}"
+        return True, "write accepted"
+
+    def counters(self) -> dict:
+        return {"written": self.written, "dropped": self.dropped, "requests": self.requests,
+                "write_errors": dict(self.write_errors), "drop_reasons": dict(self.drop_reasons)}
 
     # -- internals -----------------------------------------------------------------------------
     def _once(self, key: str, level: int, msg: str, *args) -> None:
@@ -77,7 +142,27 @@ class InfluxSink:
             log.log(level, msg, *args)
 
     def _post(self, lines: list[str]) -> None:
-        self.write_api.write(bucket=self.bucket, org=self.org, record="\n".join(lines), write_precision="ns")
+        timeout_ms = int(self.timeout_s * 1000)
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise FlushAborted(f"{len(lines)} points not acknowledged before the deadline")
+            timeout_ms = max(50, min(timeout_ms, int(left * 1000)))
+        self.requests += 1
+        self.write_service.post_write(org=self.org, bucket=self.bucket, body="\n".join(lines).encode(),
+                                      precision="ns", content_type="text/plain; charset=utf-8",
+                                      _request_timeout=timeout_ms)
+
+    def _config_error(self, status: int, exc: Exception) -> SinkConfigError:
+        why = _error_message(exc)
+        if status in (401, 403):
+            return SinkConfigError(
+                f"InfluxDB at {self.url} refused the token ({status}: {why}): check the setting {TOKEN_SETTING}, "
+                f"and that the token may write to bucket {self.bucket!r} in org {self.org!r}")
+        return SinkConfigError(
+            f"InfluxDB at {self.url} answered 404 ({why}): check the settings bucket "
+            f"(OLLAMA_INGEST_BUCKET / INFLUXDB_V2_BUCKET, now {self.bucket!r}), org (OLLAMA_INGEST_ORG / "
+            f"INFLUXDB_V2_ORG, now {self.org!r}) and url (OLLAMA_INGEST_URL / INFLUXDB_V2_URL)")
 
     def _write(self, lines: list[str]) -> None:
         from influxdb_client.rest import ApiException
@@ -91,60 +176,104 @@ class InfluxSink:
                 if status in (400, 422):
                     self._isolate(lines, exc)
                     return
-                if status == 413 and len(lines) > 1:
-                    mid = len(lines) // 2
-                    self._write(lines[:mid])
-                    self._write(lines[mid:])
+                if status == 413:
+                    if len(lines) > 1:
+                        mid = len(lines) // 2
+                        self._write(lines[:mid])
+                        self._write(lines[mid:])
+                    else:
+                        self._drop(lines[0], exc, "too large")
                     return
-                if status in (401, 403):
-                    raise SinkConfigError(
-                        f"InfluxDB refused the token ({status}): check influx.token / INFLUXDB_V2_TOKEN "
-                        f"and that it may write to bucket {self.bucket!r}") from None
-                if status == 404:
-                    raise SinkConfigError(
-                        f"InfluxDB has no bucket {self.bucket!r} in org {self.org!r} (404): check "
-                        "influx.bucket / influx.org") from None
-                self.write_errors[f"http {status}"] += 1
-                wait = _retry_after(exc) or backoff
-                self._outage(f"InfluxDB answered {status}")
-            except Exception as exc:  # urllib3 connection errors are not InfluxDB error classes
-                if isinstance(exc, SinkConfigError):
-                    raise
-                self.write_errors[type(exc).__name__] += 1
-                wait = backoff
-                self._outage(f"InfluxDB unreachable at {self.url}: {type(exc).__name__}")
+                if status in (401, 403, 404):
+                    raise self._config_error(status, exc) from None
+                if status == 0:  # influxdb-client reports TLS failures as status 0
+                    self.write_errors["tls"] += 1
+                    self._outage(f"InfluxDB at {self.url}: {_error_message(exc)} "
+                                 "(verify_ssl / --insecure if the certificate is self-signed)")
+                    wait = backoff
+                else:
+                    self.write_errors[f"http {status}"] += 1
+                    after = _retry_after(exc)
+                    self._outage(f"InfluxDB answered {status} ({_error_message(exc)[:120]})"
+                                 + (f", Retry-After {after:g} s" if after is not None else ""))
+                    wait = after if after is not None else backoff
+            except _transport_errors() as exc:  # urllib3's NewConnectionError etc. are not InfluxDB errors
+                kind = "timeout" if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc) \
+                    else "connection"
+                self.write_errors[kind] += 1
+                self._outage(f"InfluxDB unreachable at {self.url}: {_describe(exc)}")
+                wait = backoff * self._rng.uniform(0.5, 1.0)
             else:
                 self.written += len(lines)
                 if self._down_since is not None:
                     log.warning("InfluxDB is back after %.1f s; writing again", time.monotonic() - self._down_since)
                     self._down_since = None
                 return
-            self.sleep(min(wait, self.max_backoff_s))
+            self._pause(max(MIN_RETRY_GAP_S, min(wait, MAX_RETRY_AFTER_S)))
             backoff = min(backoff * 2, self.max_backoff_s)
+
+    def _pause(self, seconds: float) -> None:
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise FlushAborted("deadline passed while the database was unavailable")
+            seconds = min(seconds, left)
+        self.sleep(seconds)
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise FlushAborted("deadline passed while the database was unavailable")
 
     def _outage(self, why: str) -> None:
         if self._down_since is None:
             self._down_since = time.monotonic()
             log.warning("%s; holding the batch and retrying (nothing is dropped)", why)
 
+    def _drop(self, line: str, exc: Exception, kind: str) -> None:
+        self.dropped += 1
+        reason = _error_message(exc)
+        self.drop_reasons[kind] += 1
+        self._once("drop:" + reason[:60], logging.ERROR, "InfluxDB rejected a point, dropped it: %s | %s",
+                   reason, line[:300])
+
     def _isolate(self, lines: list[str], exc: Exception) -> None:
         if len(lines) == 1:
-            self.dropped += 1
-            reason = _error_message(exc)
-            self._once("drop:" + reason[:60], logging.ERROR, "InfluxDB rejected a point, dropped it: %s | %s",
-                       reason, lines[0][:300])
+            self._drop(lines[0], exc, "rejected")
             return
         mid = len(lines) // 2
         self._write(lines[:mid])
         self._write(lines[mid:])
 
 
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    import urllib3
+
+    return (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException)
+
+
+def _describe(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None)  # MaxRetryError wraps the real cause
+    inner = reason if isinstance(reason, BaseException) else exc
+    text = str(inner)
+    if "Errno" in text or "refused" in text.lower():
+        for part in text.split(": "):
+            if "Errno" in part or "refused" in part.lower():
+                text = part
+                break
+    return f"{type(inner).__name__}: {text}"[:200]
+
+
 def _retry_after(exc: Exception) -> float | None:
     headers = getattr(exc, "headers", None) or {}
     value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    if value is None:
+        return None
+    value = str(value).strip()
     try:
-        return max(0.0, float(value)) if value is not None else None
+        return max(0.0, float(value))
     except ValueError:
+        pass
+    try:  # an HTTP date
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
@@ -152,4 +281,13 @@ def _error_message(exc: Exception) -> str:
     body = getattr(exc, "body", None)
     if isinstance(body, bytes):
         body = body.decode("utf-8", "replace")
-    return (body or str(exc)).strip()[:300]
+    if body:
+        import json
+
+        try:
+            msg = json.loads(body).get("message")
+            if msg:
+                body = msg
+        except (ValueError, AttributeError):
+            pass
+    return (body or getattr(exc, "reason", None) or str(exc)).strip()[:300]

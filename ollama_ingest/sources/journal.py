@@ -137,6 +137,7 @@ class JournalFollower:
         self.source = ", ".join(map(str, files)) if files else str(directory or "the local journal")
         if unit:
             add_unit_matches(self.reader, unit)
+        self.reader.fileno()  # sets up inotify now: changes from here on wake ``wait()``
         self.seq = 0
         self.cursor: str | None = None  # of the last entry returned
         self.ts_us: int | None = None  # its journal time

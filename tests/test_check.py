@@ -1,0 +1,128 @@
+"""``ollama-ingest check``: one line per check, exit code non-zero if any fails."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ollama_ingest.testbed import V2Shim
+
+from .service_support import JournalWriter, Line, OllamaSim, need_journal_remote, run_cli
+
+
+class _Ollama(BaseHTTPRequestHandler):
+    def log_message(self, *a):
+        pass
+
+    def do_GET(self):
+        if self.path == "/api/version":
+            body = json.dumps({"version": "0.12.3"}).encode()
+        elif self.path == "/api/tags":
+            body = json.dumps({"models": []}).encode()
+        else:
+            self.send_response(404)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def ollama_api():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Ollama)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture
+def setup(tmp_path, influx_db, ollama_api):
+    need_journal_remote()
+    influx, db = influx_db
+    w = JournalWriter(tmp_path / "ollama.journal")
+    w.append(OllamaSim(random.Random(1)).boot())
+    models = tmp_path / "models"
+    mf = models / "manifests/registry.ollama.ai/library/gemma3/12b"
+    mf.parent.mkdir(parents=True)
+    mf.write_text(json.dumps({"layers": [{"mediaType": "application/vnd.ollama.image.model",
+                                          "digest": "sha256:" + "a" * 64, "size": 5}]}))
+    args = ["check", "--journal-file", str(w.path), "--models-dir", str(models), "--ollama-url", ollama_api,
+            "--url", influx.v2_url, "--bucket", db, "--state-dir", str(tmp_path / "state")]
+    return influx, db, w, args
+
+
+def lines_of(r) -> dict[str, str]:
+    out = {}
+    for ln in r.stdout.splitlines():
+        mark, name, *rest = ln.split(None, 2)
+        out[name] = f"{mark} {rest[0] if rest else ''}"
+    return out
+
+
+def test_all_checks_pass(setup):
+    influx, db, w, args = setup
+    r = run_cli(args)
+    got = lines_of(r)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert list(got) == ["journal", "models", "ollama", "influxdb", "state"]
+    assert all(v.startswith("ok ") for v in got.values()), got
+    assert "1 manifests readable" in got["models"] and "Ollama 0.12.3" in got["ollama"]
+    assert f"bucket '{db}'" in got["influxdb"] and "token from token" in got["influxdb"]
+    assert influx.query("SELECT count(\"check\") FROM ollama_ingest", db=db)  # it really wrote
+
+
+def test_each_failure_is_one_line_and_exit_1(setup, tmp_path):
+    influx, db, w, args = setup
+    empty = JournalWriter(tmp_path / "other.journal")
+    empty.append([Line("cron did things", "other")])
+
+    def with_(**over):
+        a = list(args)
+        for k, v in over.items():
+            a[a.index("--" + k) + 1] = v
+        return a
+
+    cases = {
+        "journal": with_(**{"journal-file": str(empty.path)}),
+        "models": with_(**{"models-dir": str(tmp_path / "nothing")}),
+        "ollama": with_(**{"ollama-url": "http://127.0.0.1:9"}),
+        "influxdb": with_(bucket="no_such_bucket"),
+    }
+    for name, a in cases.items():
+        r = run_cli(a)
+        got = lines_of(r)
+        assert r.returncode == 1, (name, r.stdout)
+        assert got[name].startswith("FAIL "), (name, got)
+        assert [k for k, v in got.items() if v.startswith("FAIL")] == [name], got
+    assert "no entries of ollama.service" in lines_of(run_cli(cases["journal"]))["journal"]
+    assert "no_such_bucket" in lines_of(run_cli(cases["influxdb"]))["influxdb"]
+
+
+def test_a_wrong_token_fails_the_influxdb_check_naming_the_setting(setup):
+    influx, db, w, args = setup
+    shim = V2Shim(influx.url, token="right").start()
+    try:
+        a = list(args)
+        a[a.index("--url") + 1] = shim.url
+        r = run_cli(a, env={"OLLAMA_INGEST_TOKEN": "wrong-secret"})
+    finally:
+        shim.stop()
+    line = lines_of(r)["influxdb"]
+    assert r.returncode == 1 and line.startswith("FAIL") and "INFLUXDB_V2_TOKEN" in line
+    assert "wrong-secret" not in r.stdout + r.stderr
+
+
+def test_influxdb_down(setup):
+    influx, db, w, args = setup
+    a = list(args)
+    a[a.index("--url") + 1] = "http://127.0.0.1:9"
+    r = run_cli(a)
+    assert r.returncode == 1 and "no answer from http://127.0.0.1:9/ping" in lines_of(r)["influxdb"]

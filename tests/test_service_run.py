@@ -1,0 +1,515 @@
+"""``ollama-ingest run`` as systemd runs it: SIGTERM, sd_notify and the watchdog, resume rules, the
+checkpoint, config errors, the token. The daemon runs as a subprocess on a real .journal file."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import random
+import signal
+import socket
+import threading
+import time
+import uuid
+
+import pytest
+
+from ollama_ingest import checkpoint
+from ollama_ingest.correlate.timeline import Timeline
+from ollama_ingest.sources.journal import JournalFollower
+from ollama_ingest.testbed import V2Shim
+
+from .service_support import (
+    MODELS,
+    Daemon,
+    JournalWriter,
+    Line,
+    OllamaSim,
+    gin,
+    last_cursor,
+    need_journal_remote,
+    run_cli,
+    service_env,
+    slog,
+)
+
+
+@pytest.fixture
+def journal(tmp_path):
+    need_journal_remote()
+    w = JournalWriter(tmp_path / "ollama.journal")
+    w.sim = OllamaSim(random.Random(3), models=[MODELS[0]])  # one model: no request is held for evidence
+    w.append(w.sim.boot() + w.sim.lines(200))
+    return w
+
+
+def requests_in(influx, db) -> int:
+    rows = influx.query("SELECT count(latency_ms) AS n FROM ollama_request", db=db)
+    return rows[0]["n"] if rows else 0
+
+
+def expected_requests(w: JournalWriter) -> int:
+    """[GIN] lines in the journal: one ollama_request point each."""
+    from ollama_ingest.sources import open_input
+
+    return sum(1 for e in open_input(str(w.path)) if "[GIN]" in e.text)
+
+
+# -- SIGTERM -----------------------------------------------------------------------------------------------
+def test_sigterm_flushes_commits_and_exits_0(influx_db, journal, tmp_path):
+    influx, db = influx_db
+    # a flush interval far away: the points are still buffered when SIGTERM comes
+    d = Daemon(journal.path, influx.v2_url, db, tmp_path / "state", tmp_path / "d.log",
+               ["--flush-interval", "60", "--batch-size", "100000"], env={"OLLAMA_INGEST_SETTLE_S": "-1"})
+    d.start()
+    try:
+        deadline = time.monotonic() + 20
+        while "following" not in d.log_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)
+        assert requests_in(influx, db) == 0  # nothing written yet
+        rc, took = d.stop()
+    finally:
+        d.ensure_dead()
+    assert rc == 0 and took < 5, d.log_text()
+    assert requests_in(influx, db) == expected_requests(journal)
+    assert d.checkpoint_cursor() == last_cursor(journal.path)
+    assert "SIGTERM: stopping" in d.log_text() and "stopped:" in d.log_text()
+
+
+@pytest.mark.parametrize("how", ["stopped", "paused"])
+def test_sigterm_while_the_database_is_down_exits_0_within_5s_and_loses_nothing(influx_db, journal, tmp_path, how):
+    influx, db = influx_db
+    state = tmp_path / "state"
+    d = Daemon(journal.path, influx.v2_url, db, state, tmp_path / "d.log")
+    d.start()
+    try:
+        d.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        before = d.checkpoint_cursor()
+        if how == "stopped":
+            influx.stop_server()  # connections reset: the sink sleeps between retries
+        else:
+            influx.pause()  # connections hang: a request is in flight when SIGTERM comes
+        journal.append(journal.sim.lines(300))
+        time.sleep(2.5)
+        rc, took = d.stop()
+        assert rc == 0 and took < 5, (rc, took, d.log_text())
+        assert d.checkpoint_cursor() == before  # nothing acknowledged: the checkpoint did not move
+    finally:
+        influx.ensure_running()
+        d.ensure_dead()
+    # after a restart everything arrives
+    d2 = Daemon(journal.path, influx.v2_url, db, state, tmp_path / "d2.log").start()
+    try:
+        d2.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        assert d2.stop()[0] == 0
+    finally:
+        d2.ensure_dead()
+    assert requests_in(influx, db) == expected_requests(journal)
+
+
+# -- sd_notify and the watchdog ---------------------------------------------------------------------------
+class NotifySocket:
+    def __init__(self, path: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path if not path.startswith("@") else "\0" + path[1:])
+        self.sock.settimeout(0.2)
+        self.messages: list[tuple[float, str]] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.messages.append((time.monotonic(), self.sock.recv(4096).decode()))
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+    def lines(self) -> list[tuple[float, str]]:
+        return [(t, ln) for t, m in self.messages for ln in m.split("\n")]
+
+
+@pytest.mark.parametrize("abstract", [False, True], ids=["path", "abstract"])
+def test_ready_status_watchdog_stopping(influx_db, journal, tmp_path, abstract):
+    influx, db = influx_db
+    addr = f"@ollama-ingest-test-{uuid.uuid4().hex}" if abstract else str(tmp_path / "notify.sock")
+    ns = NotifySocket(addr)
+    d = Daemon(journal.path, influx.v2_url, db, tmp_path / "state", tmp_path / "d.log",
+               env={"NOTIFY_SOCKET": addr, "WATCHDOG_USEC": "300000"})
+    try:
+        d.start()
+        d.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        time.sleep(1.0)
+        influx.stop_server()  # the watchdog keeps being fed while the sink waits for the database
+        journal.append(journal.sim.lines(50))
+        t_down = time.monotonic()
+        time.sleep(1.5)
+        influx.start_server()
+        d.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        rc, _ = d.stop()
+        assert rc == 0
+        time.sleep(0.3)
+    finally:
+        influx.ensure_running()
+        d.ensure_dead()
+        ns.close()
+    lines = ns.lines()
+    kinds = [ln.split("=", 1)[0] for _, ln in lines]
+    assert kinds[0] == "READY"
+    assert f"MAINPID={d.pid}" in [ln for _, ln in lines]
+    assert any(ln.startswith("STATUS=following ollama.service") for _, ln in lines)
+    assert any(ln.startswith("STATUS=InfluxDB unavailable") for _, ln in lines)
+    assert kinds[-2:] == ["STOPPING", "STATUS"] or kinds[-1] == "STOPPING"
+    pings = [t for t, ln in lines if ln == "WATCHDOG=1"]
+    gaps = [b - a for a, b in zip(pings, pings[1:], strict=False)]
+    assert len(pings) >= 15 and max(gaps) < 0.3, gaps  # every 0.1 s, never the 0.3 s timeout
+    assert sum(1 for t in pings if t_down < t < t_down + 1.5) >= 8  # also while the database was down
+
+
+def test_watchdog_pid_of_another_process_is_not_ours(influx_db, journal, tmp_path):
+    influx, db = influx_db
+    addr = str(tmp_path / "notify.sock")
+    ns = NotifySocket(addr)
+    d = Daemon(journal.path, influx.v2_url, db, tmp_path / "state", tmp_path / "d.log",
+               env={"NOTIFY_SOCKET": addr, "WATCHDOG_USEC": "100000", "WATCHDOG_PID": "1"})
+    try:
+        d.start()
+        d.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        time.sleep(0.5)
+        assert d.stop()[0] == 0
+    finally:
+        d.ensure_dead()
+        ns.close()
+    assert "WATCHDOG=1" not in [ln for _, ln in ns.lines()]
+    assert "READY=1" in [ln for _, ln in ns.lines()]
+
+
+# -- resume rules -------------------------------------------------------------------------------------------
+def test_follower_steps_past_the_cursor_entry_and_numbers_entries_on(journal):
+    f = JournalFollower(files=[str(journal.path)])
+    assert f.seek() == "head"
+    first = [f.next() for _ in range(10)]
+    mid = first[6]
+    g = JournalFollower(files=[str(journal.path)])
+    assert g.seek(mid.cursor, mid.seq) == "resumed"
+    e = g.next()
+    assert (e.cursor, e.seq, e.message) == (first[7].cursor, first[7].seq, first[7].message)
+    h = JournalFollower(files=[str(journal.path)])
+    assert h.seek(start_at="tail") == "tail" and h.next() is None
+    journal.append([Line(gin(1000, "/api/tags", "GET"))])
+    assert h.wait(5) is True
+    assert "[GIN]" in h.next().text and h.next() is None
+    for x in (f, g, h):
+        x.close()
+
+
+def test_a_cursor_rotated_away_falls_back_to_the_oldest_entry_logged_once(influx_db, journal, tmp_path):
+    influx, db = influx_db
+    state = tmp_path / "state"
+    d = Daemon(journal.path, influx.v2_url, db, state, tmp_path / "d1.log").start()
+    try:
+        d.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        assert d.stop()[0] == 0
+    finally:
+        d.ensure_dead()
+    # the journal was rotated and vacuumed: a new file (new seqnum id) with newer entries only
+    journal.path.unlink()
+    journal.append(journal.sim.boot() + journal.sim.lines(150))
+    d2 = Daemon(journal.path, influx.v2_url, db, state, tmp_path / "d2.log").start()
+    try:
+        d2.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        assert d2.stop()[0] == 0
+    finally:
+        d2.ensure_dead()
+    log = d2.log_text()
+    assert log.count("no longer in") == 1 and "starting again from the oldest entry" in log, log
+    f = JournalFollower(files=[str(journal.path)])
+    f.seek()
+    n = 0
+    while f.next() is not None:
+        n += 1
+    f.close()
+    assert checkpoint.load(state).seq == n  # every entry of the new file, numbered from its head
+
+
+def test_a_state_that_cannot_be_unpickled_resumes_from_the_cursor_with_a_fresh_state(influx_db, journal, tmp_path):
+    influx, db = influx_db
+    state = tmp_path / "state"
+    d = Daemon(journal.path, influx.v2_url, db, state, tmp_path / "d1.log").start()
+    try:
+        d.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        assert d.stop()[0] == 0
+    finally:
+        d.ensure_dead()
+    cp = checkpoint.load(state)
+    assert isinstance(cp.state["timeline"], Timeline) and cp.seq > 0
+    # a newer version's state: a class this version does not have
+    data = (state / "checkpoint").read_bytes()
+    head = data[: data.index(b"\n", len(checkpoint.MAGIC)) + 1]
+    (state / "checkpoint").write_bytes(head + b"\x80\x04\x95\x1a\x00\x00\x00\x00\x00\x00\x00\x8c\x0fnosuch.module.x\x94\x8c\x01X\x94\x93\x94.")
+    before = cp.seq
+    journal.append(journal.sim.lines(40))
+    d2 = Daemon(journal.path, influx.v2_url, db, state, tmp_path / "d2.log").start()
+    try:
+        d2.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        assert d2.stop()[0] == 0
+    finally:
+        d2.ensure_dead()
+    log = d2.log_text()
+    assert "cannot be loaded" in log and "resuming after the checkpoint" in log, log
+    cp2 = checkpoint.load(state)
+    assert cp2.seq > before  # entry numbers continue from the cursor, not from the head
+    entries_read = cp2.state["stats"].entries
+    assert 0 < entries_read <= 40 + 5  # only what came after the cursor was read
+
+
+def test_a_damaged_checkpoint_is_reported_and_the_journal_read_from_the_head(influx_db, journal, tmp_path):
+    influx, db = influx_db
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    (state / "checkpoint").write_bytes(b"garbage")
+    (state / ".checkpoint.abc.tmp").write_bytes(b"left by a kill")
+    d = Daemon(journal.path, influx.v2_url, db, state, tmp_path / "d.log").start()
+    try:
+        d.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        assert d.stop()[0] == 0
+    finally:
+        d.ensure_dead()
+    assert "is not an ollama-ingest checkpoint" in d.log_text()
+    assert not (state / ".checkpoint.abc.tmp").exists()
+    assert requests_in(influx, db) == expected_requests(journal)
+
+
+def test_checkpoint_file_is_atomic_and_its_header_readable_without_unpickling(tmp_path):
+    checkpoint.save(tmp_path, "s=1;i=2", 7, {"timeline": Timeline(), "x": 1})
+    raw = (tmp_path / "checkpoint").read_bytes()
+    assert raw.startswith(checkpoint.MAGIC)
+    cp = checkpoint.load(tmp_path)
+    assert (cp.cursor, cp.seq, cp.state["x"]) == ("s=1;i=2", 7, 1)
+    assert list(tmp_path.iterdir()) == [tmp_path / "checkpoint"]  # no temp file left
+    assert oct((tmp_path / "checkpoint").stat().st_mode & 0o777) == "0o600"
+
+    class Boom:
+        def __reduce__(self):
+            raise RuntimeError("cannot pickle")
+
+    with pytest.raises(RuntimeError):
+        checkpoint.save(tmp_path, "s=9;i=9", 9, {"bad": Boom()})
+    assert checkpoint.load(tmp_path).cursor == "s=1;i=2"  # the old one is intact
+    assert list(tmp_path.iterdir()) == [tmp_path / "checkpoint"]
+    assert checkpoint.load(tmp_path / "nothing-here") is None
+
+
+# -- a quiet journal -----------------------------------------------------------------------------------------
+def test_a_held_request_is_written_while_the_journal_stays_quiet(influx_db, tmp_path):
+    """Two models loaded: a chat request is attributed by capability and held for late evidence; with no
+    further line it is written once the quiet journal counts as complete (settle_s)."""
+    need_journal_remote()
+    influx, db = influx_db
+    w = JournalWriter(tmp_path / "ollama.journal")
+    sim = OllamaSim(random.Random(1))
+    lines = sim.boot() + sim.load("gemma3:12b", 8192, 2, False) + sim.load("nomic-embed-text:latest", 2048, 1, True)
+    w.append(lines)
+    d = Daemon(w.path, influx.v2_url, db, tmp_path / "state", tmp_path / "d.log",
+               env={"OLLAMA_INGEST_SETTLE_S": "0.5"})
+    try:
+        d.start()
+        d.wait_for_cursor(last_cursor(w.path), timeout=30)
+        w.append([Line(gin(212_345_678, "/api/chat"))])
+        t0 = time.time()
+        query = "SELECT * FROM ollama_request WHERE latency_ms = 212.345678"
+        while not (rows := influx.query(query, db=db)):
+            assert time.time() - t0 < 10, d.log_text()
+            time.sleep(0.05)
+        waited = time.time() - t0
+        assert d.stop()[0] == 0
+    finally:
+        d.ensure_dead()
+    assert 3.0 <= waited < 6.0  # held 3 s after its end, then settle_s and the next tick
+    assert len(rows) == 1 and rows[0]["attribution"] in ("capability", "ambiguous")  # both wait for evidence
+
+
+# -- errors: one clear line, exit 2 ----------------------------------------------------------------------------
+def test_a_missing_bucket_at_runtime_is_one_clear_line_and_exit_2(influx, journal, tmp_path):
+    r = run_cli(["run", "--journal-file", str(journal.path), "--url", influx.v2_url, "--bucket", "nope_nope",
+                 "--state-dir", str(tmp_path / "s")])
+    assert r.returncode == 2, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("ollama-ingest: ") and "nope_nope" in last and "INFLUXDB_V2_BUCKET" in last
+
+
+def test_the_token_is_never_logged(influx, journal, tmp_path):
+    secret = "s3cr3t-T0ken-" + uuid.uuid4().hex
+    shim = V2Shim(influx.url, token=secret).start()
+    influx.create_database("token_test")
+    try:
+        # right token, as verbose as it gets
+        d = Daemon(journal.path, shim.url, "token_test", tmp_path / "s1", tmp_path / "d.log",
+                   env={"OLLAMA_INGEST_TOKEN": secret}, verbose=2).start()
+        try:
+            d.wait_for_cursor(last_cursor(journal.path), timeout=30)
+            assert d.stop()[0] == 0
+        finally:
+            d.ensure_dead()
+        # wrong token: the error names the setting, not the value
+        r = run_cli(["-vv", "run", "--journal-file", str(journal.path), "--url", shim.url, "--bucket", "token_test",
+                     "--state-dir", str(tmp_path / "s2")], env={"OLLAMA_INGEST_TOKEN": secret[::-1]})
+    finally:
+        shim.stop()
+        influx.drop_database("token_test")
+    assert "DEBUG" in d.log_text() and secret not in d.log_text()
+    assert r.returncode == 2 and "refused the token" in r.stderr
+    assert secret not in r.stderr and secret[::-1] not in r.stderr and secret not in r.stdout
+
+
+@pytest.mark.parametrize("args,env,key", [
+    (["--state-dir", "/etc/passwd/sub"], {}, "state_dir"),
+    (["--journal-file", "/nonexistent/x.journal"], {}, "journal_files"),
+    ([], {"OLLAMA_INGEST_BATCH_SIZE": "0"}, "batch_size"),
+    ([], {"INFLUXDB_V2_URL": "localhost:8086"}, "url"),
+])
+def test_bad_settings_exit_2_with_one_line_naming_the_key(tmp_path, journal, args, env, key):
+    base = ["run", "--journal-file", str(journal.path), "--state-dir", str(tmp_path / "s")]
+    r = run_cli(base + args if "--journal-file" not in args else ["run", *args, "--state-dir", str(tmp_path / "s")],
+                env=env)
+    assert r.returncode == 2, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.startswith("ollama-ingest:")]
+    assert len(lines) == 1 and key in lines[0], r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_signal_is_handled_while_blocked_in_the_journal_wait(influx_db, journal, tmp_path):
+    """SIGINT too, and promptly: the select wakes on the signal pipe, not on the next timeout."""
+    influx, db = influx_db
+    d = Daemon(journal.path, influx.v2_url, db, tmp_path / "state", tmp_path / "d.log",
+               ["--selfmon-interval", "0"], env={"OLLAMA_INGEST_SETTLE_S": "-1"})
+    d.start()
+    try:
+        d.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        time.sleep(1.5)
+        t0 = time.monotonic()
+        d.kill(signal.SIGINT)
+        assert d.wait(5) == 0
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        d.ensure_dead()
+
+
+def test_pickled_timeline_round_trips():
+    from .scenario import run as scenario_run
+    from .scenario import slog as s_slog
+    from .scenario import start_e, started
+
+    _pts, tl = scenario_run([s_slog(0, "Listening on 127.0.0.1:11434 (version 0.12.3)"),
+                             start_e(1, "gemma3:12b"), started(5, 4.0)], finish=False)
+    again = pickle.loads(pickle.dumps(tl))
+    assert [s.start_ns for st in again.hosts.values() for s in st.loaded] == \
+        [s.start_ns for st in tl.hosts.values() for s in st.loaded]
+
+
+def test_slog_helper_is_parseable():
+    from ollama_ingest.entry import Entry
+    from ollama_ingest.parse import ParseStats, parse_entry
+
+    st = ParseStats()
+    evs = parse_entry(Entry(ts_us=1, message=slog("llama runner started in 1.00 seconds"), pid=5), st)
+    assert len(evs) == 1 and not st.skipped
+
+
+def test_environment_is_not_inherited_by_accident():
+    env = service_env()
+    assert "NOTIFY_SOCKET" not in env and env["OLLAMA_INGEST_CONFIG"].startswith("/nonexistent")
+    assert os.environ.get("OLLAMA_INGEST_TOKEN") is None or env["OLLAMA_INGEST_TOKEN"] == "test-token"
+
+
+def test_model_names_from_the_manifests_and_a_periodic_inventory(influx_db, tmp_path):
+    import hashlib
+    import json
+
+    need_journal_remote()
+    influx, db = influx_db
+    blob = hashlib.sha256(b"gemma3:12b").hexdigest()  # what OllamaSim puts in --model
+    mf = tmp_path / "models/manifests/registry.ollama.ai/library/gemma3/12b"
+    mf.parent.mkdir(parents=True)
+    mf.write_text(json.dumps({"layers": [{"mediaType": "application/vnd.ollama.image.model",
+                                          "digest": f"sha256:{blob}", "size": 8_000_000_000}]}))
+    w = JournalWriter(tmp_path / "ollama.journal")
+    sim = OllamaSim(random.Random(2))
+    w.append(sim.boot() + sim.load("gemma3:12b", 8192, 2, False))
+    d = Daemon(w.path, influx.v2_url, db, tmp_path / "state", tmp_path / "d.log",
+               ["--models-dir", str(tmp_path / "models")], env={"OLLAMA_INGEST_INVENTORY_INTERVAL_S": "3600"})
+    try:
+        d.start()
+        d.wait_for_cursor(last_cursor(w.path), timeout=30)
+        t0 = time.time()
+        while not (inv := influx.query("SELECT * FROM ollama_model_inventory", db=db)):
+            assert time.time() - t0 < 10, d.log_text()
+            time.sleep(0.1)
+        assert d.stop()[0] == 0
+    finally:
+        d.ensure_dead()
+    assert [(r["model_name"], r["sha256"], r["size_bytes"]) for r in inv] == [("gemma3:12b", blob, 8_000_000_000)]
+    loads = influx.query("SELECT * FROM ollama_load", db=db)
+    assert [r["model"] for r in loads] == ["gemma3:12b"]
+
+
+def test_a_state_from_another_version_is_not_trusted(influx_db, journal, tmp_path):
+    import json
+
+    influx, db = influx_db
+    state = tmp_path / "state"
+    d = Daemon(journal.path, influx.v2_url, db, state, tmp_path / "d1.log").start()
+    try:
+        d.wait_for_cursor(last_cursor(journal.path), timeout=30)
+        assert d.stop()[0] == 0
+    finally:
+        d.ensure_dead()
+    data = (state / "checkpoint").read_bytes()
+    nl = data.index(b"\n", len(checkpoint.MAGIC))
+    header = json.loads(data[len(checkpoint.MAGIC):nl])
+    header["version"] = "0.0.1"
+    (state / "checkpoint").write_bytes(checkpoint.MAGIC + json.dumps(header).encode() + data[nl:])
+    d2 = Daemon(journal.path, influx.v2_url, db, state, tmp_path / "d2.log").start()
+    try:
+        time.sleep(1.5)
+        assert d2.stop()[0] == 0
+    finally:
+        d2.ensure_dead()
+    assert "is from version 0.0.1" in d2.log_text() and "resuming after the checkpoint" in d2.log_text()
+
+
+def test_in_process_service_stops_promptly_when_asked(influx_db, journal, tmp_path):
+    from ollama_ingest.config import Settings
+    from ollama_ingest.service import Service
+
+    influx, db = influx_db
+    settings = Settings(url=influx.v2_url, bucket=db, org="o", journal_files=[journal.path],
+                        state_dir=tmp_path / "state", selfmon_interval_s=0, inventory_interval_s=0,
+                        ollama_url="http://127.0.0.1:9")
+    svc = Service(settings, install_signals=False)
+    out: list[int] = []
+    t = threading.Thread(target=lambda: out.append(svc.run()))
+    t.start()
+    try:
+        deadline = time.monotonic() + 30
+        while checkpoint.load(tmp_path / "state") is None or not svc.caught_up:
+            assert time.monotonic() < deadline and t.is_alive()
+            time.sleep(0.05)
+        time.sleep(0.5)  # blocked in the journal wait now
+        t0 = time.monotonic()
+        svc.request_stop()
+        t.join(5)
+        assert not t.is_alive() and out == [0]
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        svc.request_stop()
+        t.join(10)
+    assert checkpoint.load(tmp_path / "state").cursor == last_cursor(journal.path)
+    assert svc.sink.pending == 0 and svc.counters()["points_written"] == svc.sink.written > 0
+    assert requests_in(influx, db) == expected_requests(journal)

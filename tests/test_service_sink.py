@@ -1,0 +1,203 @@
+"""InfluxSink's own retry and isolation, against the real InfluxDB (1.6 behind the v2 shim) and its faults."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from email.utils import formatdate
+
+import pytest
+
+from ollama_ingest.sinks.influx import FlushAborted, InfluxSink, SinkConfigError
+from ollama_ingest.sinks.lineprotocol import Point
+from ollama_ingest.testbed import V2Shim
+
+
+def pts(n: int, t0: int = 1_700_000_000_000_000_000, m: str = "m") -> list[Point]:
+    return [Point(m, {"host": "h", "i": str(i % 7)}, {"v": float(i), "n": i}, t0 + i) for i in range(n)]
+
+
+class Sleeps:
+    """Records the pauses instead of sleeping; stops the sink after ``limit`` of them."""
+
+    def __init__(self, limit: int = 1000, real: bool = False) -> None:
+        self.waits: list[float] = []
+        self.limit, self.real = limit, real
+
+    def __call__(self, s: float) -> None:
+        self.waits.append(s)
+        if len(self.waits) >= self.limit:
+            raise KeyboardInterrupt("enough")
+        if self.real:
+            time.sleep(s)
+
+
+def count(influx, db, m="m") -> int:
+    rows = influx.query(f'SELECT count("n") AS c FROM "{m}"', db=db)
+    return rows[0]["c"] if rows else 0
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_503_and_429_honour_retry_after_in_seconds_and_as_a_date(influx_db):
+    influx, db = influx_db
+    sleeps = Sleeps()
+    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=sleeps)
+    influx.shim.fail_next(503, "busy", retry_after="2")
+    influx.shim.fail_next(429, "slow down", retry_after=formatdate(time.time() + 4, usegmt=True))
+    influx.shim.fail_next(503, "no header")
+    sink.add(pts(10))
+    sink.flush()
+    assert count(influx, db) == 10 and sink.written == 10
+    assert sleeps.waits[0] == 2.0
+    assert 2.0 <= sleeps.waits[1] <= 4.0  # the date, seen from now
+    assert sleeps.waits[2] >= 0.1  # no header: the backoff (never below the floor)
+    assert sink.write_errors == {"http 503": 2, "http 429": 1}
+    sink.close()
+
+
+def test_retry_after_zero_still_never_spins(influx_db):
+    influx, db = influx_db
+    sleeps = Sleeps()
+    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=sleeps)
+    influx.shim.fail_next(503, "busy", retry_after="0", times=5)
+    sink.add(pts(3))
+    sink.flush()
+    assert sleeps.waits == [0.1] * 5  # at most 10 attempts a second
+    sink.close()
+
+
+def test_connection_refused_backs_off_exponentially_with_jitter_up_to_the_cap(caplog):
+    sleeps = Sleeps(limit=12)
+    sink = InfluxSink(f"http://127.0.0.1:{closed_port()}", "o", "b", "t", sleep=sleeps, max_backoff_s=4.0)
+    sink.add(pts(2))
+    with caplog.at_level(logging.WARNING), pytest.raises(KeyboardInterrupt):
+        sink.flush()
+    w = sleeps.waits
+    assert 0.25 <= w[0] <= 0.5 and 0.5 <= w[1] <= 1.0 and 1.0 <= w[2] <= 2.0
+    assert all(2.0 <= x <= 4.0 for x in w[4:]), w  # capped, jittered
+    assert sink.write_errors["connection"] == 12
+    assert sink.pending == 2  # nothing dropped
+    outage = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(outage) == 1 and "NewConnectionError" in outage[0].getMessage()  # once, with the cause
+    sink.client.close()
+
+
+def test_413_splits_the_batch(influx_db):
+    influx, db = influx_db
+    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=Sleeps(), batch_size=100)
+    influx.shim.fail_next(413, "too large", times=3)  # the batch, then its first half, then its first quarter
+    sink.add(pts(100))
+    sink.flush()
+    assert count(influx, db) == 100 and sink.dropped == 0
+    sink.close()
+
+
+def test_413_on_a_single_point_drops_and_counts_it(influx_db):
+    influx, db = influx_db
+    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=Sleeps())
+    influx.shim.fail_next(413, "too large")
+    sink.add(pts(1))
+    sink.flush()
+    assert sink.dropped == 1 and sink.drop_reasons == {"too large": 1}
+    sink.close()
+
+
+@pytest.mark.parametrize("v2_conflicts", [False, True])
+def test_400_and_422_isolate_drop_and_count_only_the_bad_point(influx_db, caplog, v2_conflicts):
+    influx, db = influx_db
+    bad = Point("m", {"host": "h", "i": "bad"}, {"v": "a string where a float was"}, 1_700_000_000_000_000_500)
+    batch = pts(60)
+    batch[37:37] = [bad]
+    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=Sleeps(), batch_size=1000)
+    influx.shim.v2_conflicts = v2_conflicts
+    try:
+        with caplog.at_level(logging.ERROR):
+            sink.add(pts(1))  # fixes v as float in this shard
+            sink.flush()
+            sink.add(batch)
+            sink.flush()
+    finally:
+        influx.shim.v2_conflicts = False
+    assert sink.dropped == 1 and count(influx, db) == 60
+    logged = [r.getMessage() for r in caplog.records if "dropped it" in r.getMessage()]
+    assert len(logged) == 1 and "field type conflict" in logged[0] and 'i=bad' in logged[0]
+    sink.close()
+
+
+def test_401_403_name_the_token_setting(influx):
+    shim = V2Shim(influx.url, token="right").start()
+    try:
+        sink = InfluxSink(shim.url, "o", "b", "wrong", sleep=Sleeps())
+        sink.add(pts(1))
+        with pytest.raises(SinkConfigError) as e:
+            sink.flush()
+        msg = str(e.value)
+        assert "401" in msg and "INFLUXDB_V2_TOKEN" in msg and "token_file" in msg and "wrong" not in msg
+        shim.fail_next(403, "insufficient permissions")
+        sink2 = InfluxSink(shim.url, "o", "b", "right", sleep=Sleeps())
+        sink2.add(pts(1))
+        with pytest.raises(SinkConfigError, match="403"):
+            sink2.flush()
+    finally:
+        shim.stop()
+
+
+def test_404_names_bucket_and_org(influx):
+    sink = InfluxSink(influx.v2_url, "myorg", "no_such_bucket", "t", sleep=Sleeps())
+    sink.add(pts(1))
+    with pytest.raises(SinkConfigError) as e:
+        sink.flush()
+    msg = str(e.value)
+    assert "no_such_bucket" in msg and "INFLUXDB_V2_BUCKET" in msg and "myorg" in msg
+
+
+def test_deadline_aborts_retries_and_keeps_the_points():
+    sink = InfluxSink(f"http://127.0.0.1:{closed_port()}", "o", "b", "t", sleep=Sleeps(real=True))
+    sink.add(pts(5))
+    sink.deadline = time.monotonic() + 0.6
+    t0 = time.monotonic()
+    with pytest.raises(FlushAborted):
+        sink.flush()
+    assert time.monotonic() - t0 < 1.0
+    assert sink.pending == 5
+    sink.client.close()
+
+
+def test_a_request_never_outlives_the_deadline(influx_db):
+    influx, db = influx_db
+    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=Sleeps(real=True), timeout_s=10)
+    influx.pause()  # accepted by the kernel, never answered
+    try:
+        sink.add(pts(3))
+        sink.deadline = time.monotonic() + 1.0
+        t0 = time.monotonic()
+        with pytest.raises(FlushAborted):
+            sink.flush()
+        assert time.monotonic() - t0 < 1.6
+        assert sink.write_errors["timeout"] >= 1 and sink.pending == 3
+    finally:
+        influx.resume()
+    sink.deadline = None
+    sink.flush()
+    assert count(influx, db) == 3
+    sink.close()
+
+
+def test_probe_reports_without_retrying(influx_db):
+    influx, db = influx_db
+    sink = InfluxSink(influx.v2_url, "o", db, "t")
+    assert sink.probe("m v=1 1") == (True, "write accepted")
+    influx.shim.fail_next(503, "busy")
+    ok, what = sink.probe("m v=1 2")
+    assert not ok and "503" in what
+    sink.client.close()
+    dead = InfluxSink(f"http://127.0.0.1:{closed_port()}", "o", db, "t")
+    ok, what = dead.probe("m v=1 3")
+    assert not ok and "unreachable" in what
+    dead.client.close()
