@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     state_dir: Path = Field(default_factory=default_state_dir)
     selfmon_interval_s: float = Field(60.0, ge=0)  # 0: no self-monitoring points
     inventory_interval_s: float = Field(3600.0, ge=0)  # ollama_model_inventory points; 0: never
+    ps_interval_s: float = Field(2.0, ge=0)  # poll the Ollama API's /api/ps for unload evidence; 0: never
     # a quiet journal is complete up to now - settle_s: held requests are released and keep-alive
     # expiries inferred without waiting for the next line; < 0: only ever on the next line
     settle_s: float = 2.0

@@ -167,6 +167,9 @@ class Service:
         self._next = {"selfmon": float("inf"), "status": 0.0, "advance": 0.0, "inventory": float("inf")}
         self._inventory_thread: threading.Thread | None = None
         self._inventory_done: tuple | None = None
+        self._ps_thread: threading.Thread | None = None
+        self._ps_done: list = []  # ApiPs events polled in the background, fed by the main loop
+        self._ps_next = 0.0
         self._logged: set[str] = set()
 
     # -- setup ---------------------------------------------------------------------------------
@@ -386,6 +389,45 @@ class Service:
         self._upsert_pending = self._fed_since_upsert = False
         self._last_upsert = now_mono
 
+    def _ps_tick(self) -> None:
+        """Live evidence from Ollama's /api/ps (design §3): a model that disappears was unloaded, an
+        ``expires_at`` that moves tells which model just finished a request. Polled in a thread; fed here,
+        only once caught up, so its wall-clock time falls after the journal entries already read. It is
+        not replayable: a restart keeps what it taught the correlator (the checkpoint), nothing more."""
+        from .sources.ollama_api import poll_ps
+
+        while self._ps_done:
+            ev = self._ps_done.pop(0)
+            f = self.follower
+            if f is not None and f.ts_us is not None and ev.ts_us * 1000 <= f.ts_us * 1000:
+                continue  # the journal moved past it meanwhile: it would arrive out of order
+            self._emit(self.pipeline.timeline.feed(ev.model_copy(update={"host": self.journal_host or ev.host})))
+        now = time.monotonic()
+        if self._ps_thread is not None and self._ps_thread.is_alive() or now < self._ps_next:
+            return
+        self._ps_next = now + self.settings.ps_interval_s
+
+        def work() -> None:
+            try:
+                self._ps_done.append(poll_ps(self.settings.ollama_url, self.host))
+                if "ps-down" in self._logged:
+                    self._logged.discard("ps-down")
+                    log.info("the Ollama API answers again at %s", self.settings.ollama_url)
+            except (OSError, ValueError) as exc:
+                self._ps_next = time.monotonic() + 30.0  # not there (yet): ask again later
+                if "ps-down" not in self._logged:
+                    self._logged.add("ps-down")
+                    log.info("no /api/ps evidence: the Ollama API at %s does not answer (%s)",
+                             self.settings.ollama_url, type(exc).__name__)
+
+        self._ps_thread = threading.Thread(target=work, name="api-ps", daemon=True)
+        self._ps_thread.start()
+
+    @property
+    def journal_host(self) -> str | None:
+        hosts = getattr(self.pipeline.timeline, "hosts", {}) if self.pipeline else {}
+        return next(iter(hosts), None) if len(hosts) == 1 else None
+
     def _inventory_tick(self) -> None:
         """Every inventory_interval_s: gather in a thread (the API may be slow), write when it is done."""
         done = self._inventory_done
@@ -466,6 +508,8 @@ class Service:
     def _wait_timeout(self, now: float) -> float:
         cands = [MAX_IDLE_WAIT_S, self._next["selfmon"] - now, self._next["status"] - now,
                  self._next["inventory"] - now]
+        if self.settings.ps_interval_s > 0 and self.caught_up:
+            cands.append(self._ps_next - now)
         if self.settings.settle_s >= 0:
             cands.append(self._next["advance"] - now)
         if self._fed_since_upsert:
@@ -489,6 +533,8 @@ class Service:
             self._read_slice()
             now = time.monotonic()
             if self.caught_up and not self.stop.is_set():
+                if s.ps_interval_s > 0:
+                    self._ps_tick()
                 self._advance(now)
                 self._upsert_open_sessions(now)
             if now >= nxt["selfmon"]:

@@ -513,3 +513,62 @@ def test_in_process_service_stops_promptly_when_asked(influx_db, journal, tmp_pa
     assert checkpoint.load(tmp_path / "state").cursor == last_cursor(journal.path)
     assert svc.sink.pending == 0 and svc.counters()["points_written"] == svc.sink.written > 0
     assert requests_in(influx, db) == expected_requests(journal)
+
+
+# -- live evidence from /api/ps ------------------------------------------------------------------------------
+def test_a_model_that_leaves_api_ps_is_unloaded_with_that_evidence(influx_db, tmp_path):
+    import hashlib
+    import json
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    need_journal_remote()
+    influx, db = influx_db
+    blob = hashlib.sha256(b"gemma3:12b").hexdigest()
+    mf = tmp_path / "models/manifests/registry.ollama.ai/library/gemma3/12b"
+    mf.parent.mkdir(parents=True)
+    mf.write_text(json.dumps({"layers": [{"mediaType": "application/vnd.ollama.image.model",
+                                          "digest": f"sha256:{blob}", "size": 1}]}))
+    ps = {"models": [{"name": "gemma3:12b", "model": "gemma3:12b", "digest": "d" * 64,
+                      "expires_at": "2099-01-01T00:00:00.123456789Z", "size_vram": 1}]}
+    polls = []
+
+    class Api(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            polls.append(self.path)
+            body = json.dumps(ps if self.path == "/api/ps" else {"version": "0.12.3"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    api = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    w = JournalWriter(tmp_path / "ollama.journal")
+    sim = OllamaSim(random.Random(4))
+    w.append(sim.boot() + sim.load("gemma3:12b", 8192, 2, False))
+    d = Daemon(w.path, influx.v2_url, db, tmp_path / "state", tmp_path / "d.log", ["--models-dir", str(tmp_path / "models")],
+               env={"OLLAMA_INGEST_OLLAMA_URL": f"http://127.0.0.1:{api.server_port}",
+                    "OLLAMA_INGEST_PS_INTERVAL_S": "0.3", "OLLAMA_INGEST_SETTLE_S": "-1"})
+    try:
+        d.start()
+        d.wait_for_cursor(last_cursor(w.path), timeout=30)
+        t0 = time.time()
+        while polls.count("/api/ps") < 3:
+            assert time.time() - t0 < 10, d.log_text()
+            time.sleep(0.05)
+        gone_at = time.time()
+        ps["models"] = []  # `ollama stop gemma3:12b`
+        while not (rows := influx.query('SELECT * FROM ollama_session WHERE "open" = false', db=db)):
+            assert time.time() - t0 < 15, d.log_text()
+            time.sleep(0.1)
+        assert d.stop()[0] == 0
+    finally:
+        d.ensure_dead()
+        api.shutdown()
+    (row,) = rows
+    assert (row["model"], row["unload_reason"], row["evidence"]) == ("gemma3:12b", "unloaded", "api_ps")
+    assert gone_at - 1 <= row["end"] / 1000 <= gone_at + 2  # seen at the first poll after it left
