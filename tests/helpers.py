@@ -40,3 +40,21 @@ def export_entry(fields: list[tuple[str, str | bytes]]) -> bytes:
         else:
             out += k.encode() + b"\n" + struct.pack("<Q", len(raw)) + raw + b"\n"
     return out + b"\n"
+
+
+class ListSink:
+    """A sink that keeps the points in a list (same interface as the real sinks)."""
+
+    def __init__(self) -> None:
+        self.points: list = []
+        self.written = self.dropped = 0
+
+    def add(self, pts) -> None:
+        self.points.extend(pts)
+        self.written += len(pts)
+
+    def due(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        pass

@@ -15,26 +15,11 @@ from ollama_ingest.sinks.influx import InfluxSink
 from ollama_ingest.sinks.lineprotocol import Point
 from ollama_ingest.sources import open_input
 
-from .helpers import export_entry
+from .helpers import ListSink, export_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "fixtures").glob("*.export"))
 MODELS = ROOT / "fixtures" / "models"
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.points: list[Point] = []
-        self.written = self.dropped = 0
-
-    def add(self, pts) -> None:
-        self.points.extend(pts)
-
-    def due(self) -> bool:
-        return False
-
-    def flush(self) -> None:
-        pass
 
 
 def nasty_export(path: Path) -> Path:

@@ -20,25 +20,12 @@ from ollama_ingest.correlate.timeline import Timeline
 from ollama_ingest.pipeline import Pipeline
 from ollama_ingest.sources import open_input
 
+from .helpers import ListSink
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 MODELS = FIXTURES / "models"
 ERAS = ["era-c", "era-e", "era-f", "era-g"]
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.points = []
-        self.written = self.dropped = 0
-
-    def add(self, pts) -> None:
-        self.points.extend(pts)
-
-    def due(self) -> bool:
-        return False
-
-    def flush(self) -> None:
-        pass
 
 
 def expected(stem: str) -> dict:

@@ -25,24 +25,11 @@ from ollama_ingest.correlate.timeline import Timeline
 from ollama_ingest.pipeline import Pipeline
 from ollama_ingest.sources import open_input
 
+from .helpers import ListSink
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "fixtures" / "scenarios"
 NAMES = sorted(p.name.removesuffix(".truth.json") for p in SCENARIOS.glob("*.truth.json"))
-
-
-class ListSink:
-    def __init__(self) -> None:
-        self.points = []
-        self.written = self.dropped = 0
-
-    def add(self, pts) -> None:
-        self.points.extend(pts)
-
-    def due(self) -> bool:
-        return False
-
-    def flush(self) -> None:
-        pass
 
 
 @cache

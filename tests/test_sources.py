@@ -14,7 +14,7 @@ from ollama_ingest.sources.export import ExportReader
 from ollama_ingest.sources.jsonlines import JsonReader
 from ollama_ingest.sources.text import TextReader, parse_tz
 
-from .helpers import export_entry
+from .helpers import ListSink, export_entry
 
 GIN = '[GIN] 2025/07/22 - 23:26:41 | 200 |  9.103921169s |      172.17.0.3 | POST     "/api/chat"'
 ANSI = "\x1b[97;42m[GIN]\x1b[0m colour"
@@ -184,25 +184,10 @@ def test_the_reader_prefilter_changes_no_count_and_no_point(fixture):
     from ollama_ingest.correlate.timeline import Timeline
     from ollama_ingest.pipeline import Pipeline
 
-    class Sink:
-        written = dropped = 0
-
-        def __init__(self):
-            self.lines = []
-
-        def add(self, pts):
-            self.lines += pts
-
-        def due(self):
-            return False
-
-        def flush(self):
-            pass
-
     runs = []
     for pre in (False, True):
-        sink = Sink()
+        sink = ListSink()
         summary = Pipeline(Timeline(), sink).run([open_input(str(fixture), prefilter=pre)])
-        runs.append((summary, sink.lines))
+        runs.append((summary, sink.points))
     (s1, p1), (s2, p2) = runs
     assert s1 == s2 and p1 == p2 and s1["noise"] > s1["parsed"]
