@@ -481,7 +481,7 @@ class Gen:
         self.noise(10, f"load_tensors:        CUDA0 model buffer size = {size * 1024 * 0.94:8.2f} MiB", proc)
         self.noise(10, f"load_tensors:   CPU_Mapped model buffer size = {size * 1024 * 0.06:8.2f} MiB", proc)
         self.noise(rng.randrange(500_000, 4_000_000), "llama_context: constructing llama_context", proc)
-        for line in (f"n_seq_max     = 1", f"n_ctx         = {num_ctx}", f"n_ctx_per_seq = {num_ctx}",
+        for line in ("n_seq_max     = 1", f"n_ctx         = {num_ctx}", f"n_ctx_per_seq = {num_ctx}",
                      "n_batch       = 512", "n_ubatch      = 512", "causal_attn   = 1", "flash_attn    = 0",
                      "kv_unified    = false", "freq_base     = 500000.0", "freq_scale    = 1"):
             self.noise(rng.randrange(5, 30), "llama_context: " + line, proc)

@@ -35,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 DATA = os.path.join(HERE, "data")
 DOCS = os.path.join(ROOT, "docs", "benchmarks.md")
+KEEP_MARK = "<!-- everything below is kept when bench/parse_speed.py rewrites this file -->"
 JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
 
 TARGET_RATE = 150_000
@@ -249,8 +250,9 @@ def machine() -> dict:
     except OSError:
         jv = "?"
     try:
-        import systemd  # noqa: F401
         from importlib.metadata import version
+
+        import systemd  # noqa: F401
         pysd = version("systemd-python")
     except Exception:  # noqa: BLE001
         pysd = "?"
@@ -279,7 +281,7 @@ def fmt_rate(r: float | None) -> str:
     return "–" if r is None else f"{r:,.0f}"
 
 
-def table(results: dict, n: int, modes: list[str]) -> list[str]:
+def table(results: dict, modes: list[str]) -> list[str]:
     ref = results.get("journalctl", {}).get("rate")
     cref = results.get("journalctl", {}).get("cpu_rate")
     rows = ["| measurement | entries/s (wall, median) | × journalctl | min–max entries/s (wall) | "
@@ -324,19 +326,56 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--write-docs", action="store_true", help=f"write {os.path.relpath(DOCS, ROOT)}")
     ap.add_argument("--profile", action="store_true", help="also print a cProfile of parse-only from export")
     ap.add_argument("--json", help="also write the raw results to this file")
+    ap.add_argument("--from-json", help="do not measure: render the results saved by --json")
     a = ap.parse_args(argv)
     if a.worker:
         _worker(*a.worker)
         return 0
 
+    if a.from_json:
+        with open(a.from_json) as f:
+            report = json.load(f)
+        stem = os.path.join(DATA, f"era-{report['era']}-{size_label(report['size'])}")
+        export_path = stem + ".export"
+    else:
+        report, export_path = run_benchmark(a)
+    a.size, a.era, a.runs, a.seed = report["size"], report["era"], report["runs"], report.get("seed", a.seed)
+    a.only = ",".join(m for m in report["modes"]) if report["modes"] != DEFAULT_MODES else ""
+
+    lines = table(report["results"], report["modes"])
+    print("\n".join(lines))
+    verdict = judge_all(report["results"])
+    if verdict:
+        print(verdict)
+    po = report["results"].get("export_parse")
+    if po:
+        print(f"peak RSS of a parse-only child: {po['rss_kb'] / 1024:.0f} MiB")
+    for w in report["warnings"]:
+        print("WARNING:", w, file=sys.stderr)
+
+    if a.profile:
+        print("profiling parse-only from export …", file=sys.stderr)
+        report["profile"] = profile(export_path, 25)
+        print(report["profile"])
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(report, f, indent=1)
+    if a.write_docs:
+        cmd = ("python bench/parse_speed.py" + ("" if a.size == 1_000_000 else f" --size {size_label(a.size)}")
+               + ("" if a.era == "e" else f" --era {a.era}") + ("" if a.runs == 3 else f" --runs {a.runs}")
+               + (f" --only {a.only}" if a.only else "") + (" --profile" if a.profile else "") + " --write-docs")
+        write_docs(report, lines, verdict, cmd)
+        print(f"wrote {DOCS}", file=sys.stderr)
+    return 0
+
+
+def run_benchmark(a) -> tuple[dict, str]:
     modes = [m for m in a.only.split(",") if m] or DEFAULT_MODES
     for m in modes:
         if m not in MODES:
-            ap.error(f"unknown mode {m!r}")
+            raise SystemExit(f"unknown mode {m!r} (choose from {', '.join(MODES)})")
     need = {MODES[m][1] for m in modes}
-    t_prep = time.perf_counter()
     paths, prep = prepare(a.era, a.size, a.seed, need)
-    prep_secs = time.perf_counter() - t_prep
     warm(paths, need)
 
     samples: dict[str, list[dict]] = {m: [] for m in modes}
@@ -359,22 +398,22 @@ def main(argv: list[str] | None = None) -> int:
         rates = [n / s["secs"] for s in ss]
         cpu_rates = [n / s["cpu"] for s in ss]
         results[m] = {"n": n, "secs": statistics.median(s["secs"] for s in ss), "rate": statistics.median(rates),
-                      "cpu_rate": statistics.median(cpu_rates),
-                      "rate_min": min(rates), "rate_max": max(rates),
-                      "rss_kb": max(s["rss_kb"] for s in ss),
-                      "extra": {k: v for k, v in ss[-1].items() if k not in ("n", "secs", "cpu", "rss_kb", "wall")}}
+                      "cpu_rate": statistics.median(cpu_rates), "rate_min": min(rates), "rate_max": max(rates),
+                      "rss_kb": max(s["rss_kb"] for s in ss), "samples": ss}
+    report = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+              "size": a.size, "era": a.era, "seed": a.seed, "runs": a.runs, "modes": modes,
+              "results": results, "prep": prep, "warnings": warnings}
+    return report, paths["export"]
 
-    mach = machine()
-    lines = table(results, a.size, modes)
-    print("\n".join(lines))
+
+def judge_all(results: dict) -> str:
     ref = results.get("journalctl", {}).get("rate")
     cref = results.get("journalctl", {}).get("cpu_rate")
-    po = results.get("export_parse")
-    verdict = ""
+
+    def ok(x: bool) -> str:
+        return "met" if x else "NOT met"
 
     def judge(label: str, r: dict) -> str:
-        def ok(x: bool) -> str:
-            return "met" if x else "NOT met"
         out = (f"{label}: {r['rate']:,.0f}/s wall ({ok(r['rate'] >= TARGET_RATE)}), "
                f"{r['cpu_rate']:,.0f}/CPU-s ({ok(r['cpu_rate'] >= TARGET_RATE)})")
         if ref and cref:
@@ -382,46 +421,32 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r['cpu_rate'] / cref:.2f}× CPU ({ok(r['cpu_rate'] >= TARGET_RATIO * cref)})")
         return out
 
-    if po:
-        verdict = (f"Target: parse-only from export ≥ {TARGET_RATE:,} entries/s and ≥ {TARGET_RATIO}× journalctl. "
-                   + judge("parse-only", po))
-        pf = results.get("export_parse_prefilter")
-        if pf:
-            verdict += ". " + judge("With the reader pre-filter (`prefilter=True`, as the CLI)", pf)
-        print(verdict)
-        print(f"peak RSS of a parse-only child: {po['rss_kb'] / 1024:.0f} MiB")
-    for w in warnings:
-        print("WARNING:", w, file=sys.stderr)
-
-    prof = ""
-    if a.profile:
-        print("profiling parse-only from export …", file=sys.stderr)
-        prof = profile(paths["export"], 25)
-        print(prof)
-
-    cmd = "python bench/parse_speed.py" + ("" if a.size == 1_000_000 else f" --size {size_label(a.size)}") + \
-        ("" if a.era == "e" else f" --era {a.era}") + ("" if a.runs == 3 else f" --runs {a.runs}") + \
-        (f" --only {a.only}" if a.only else "") + (" --profile" if a.profile else "") + " --write-docs"
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump({"results": results, "prep": prep, "machine": mach, "size": a.size, "era": a.era,
-                       "runs": a.runs, "warnings": warnings}, f, indent=1)
-    if a.write_docs:
-        write_docs(a, results, lines, prep, prep_secs, mach, verdict, cmd, warnings, prof)
-        print(f"wrote {DOCS}", file=sys.stderr)
-    return 0
+    po = results.get("export_parse")
+    if not po:
+        return ""
+    verdict = (f"Target: parse-only from export ≥ {TARGET_RATE:,} entries/s and ≥ {TARGET_RATIO}× journalctl. "
+               + judge("Parse-only", po))
+    pf = results.get("export_parse_prefilter")
+    if pf:
+        verdict += ". " + judge("With the reader pre-filter (`prefilter=True`, as the CLI)", pf)
+    return verdict + "."
 
 
-def write_docs(a, results, lines, prep, prep_secs, mach, verdict, cmd, warnings, prof="") -> None:
-    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+NAMES = {"noise": "llama.cpp / runner / llama-server output", "slog_info": "slog INFO", "slog_warn": "slog WARN",
+         "gin_health": "[GIN] health checks", "gin_request": "[GIN] requests",
+         "binary": "binary MESSAGE (ANSI colours, invalid UTF-8)", "systemd": "systemd (PID 1)"}
+
+
+def write_docs(report: dict, lines: list[str], verdict: str, cmd: str) -> None:
+    prep, mach, size = report["prep"], report["machine"], report["size"]
     exp = prep.get("export", {})
-    mix = exp.get("kind_share", {})
-    names = {"noise": "llama.cpp / runner / llama-server output", "slog_info": "slog INFO",
-             "slog_warn": "slog WARN", "gin_health": "[GIN] health checks", "gin_request": "[GIN] requests",
-             "binary": "binary MESSAGE (ANSI, invalid UTF-8)", "systemd": "systemd (PID 1)"}
-    mix_s = ", ".join(f"{names.get(k, k)} {v:.2%}" for k, v in mix.items())
+    kinds = exp.get("kinds", {})
+    total = sum(kinds.values()) or 1
+    mix_s = ", ".join(f"{NAMES.get(k, k)} {v / total:.2%}" if v / total >= 0.001 else
+                      f"{NAMES.get(k, k)} {v} entries" for k, v in kinds.items())
     sizes = []
-    for kind, label in (("export", "export"), ("json", "JSON"), ("text", "text"), ("journal", "journal files")):
+    for kind, label in (("export", "export"), ("json", "JSON (`-o json`)"), ("text", "text (`-o short-precise -a`)"),
+                        ("journal", "journal files")):
         p = prep.get(kind)
         if p:
             extra = ""
@@ -430,23 +455,24 @@ def write_docs(a, results, lines, prep, prep_secs, mach, verdict, cmd, warnings,
             elif p.get("seconds") is not None:
                 extra = f", generated in {p['seconds']} s"
             sizes.append(f"* {label}: {p['bytes_on_disk'] / 1e6:,.0f} MB "
-                         f"({p['bytes_on_disk'] / a.size:,.0f} B/entry{extra})")
+                         f"({p['bytes_on_disk'] / size:,.0f} B/entry{extra})")
     out = [
         "# Benchmarks",
         "",
         "Reading and parsing speed of ollama-ingest, against `journalctl` as the C reference. Generated by",
         "`bench/parse_speed.py`; do not edit by hand.",
         "",
-        f"* Date: {now}",
+        f"* Date: {report['date']}",
         f"* Machine: {mach['nproc']} CPUs ({mach['cpu']}), {mach['mem']} RAM, Linux {mach['kernel']}",
-        f"* Code: ollama-ingest at {mach['commit']}",
+        f"* Code: ollama-ingest at {mach.get('commit', '?')}",
         f"* Python {mach['python']} ({mach['impl']}), systemd-python {mach['systemd_python']}, {mach['journalctl']}",
-        f"* Input: {a.size:,} entries of a generated era-{a.era.upper()} Ollama journal "
-        f"(v{exp.get('version', '?')}, seed {a.seed}), the same entries in every form",
-        f"* Each figure is the median of {a.runs} runs, each in a fresh process; runs are interleaved. "
-        "Times cover the iteration only (no interpreter start-up, no imports); journalctl is timed as a whole process. "
-        "Wall rates move with whatever else runs on the machine; the CPU-second rates (process time of the "
-        "measuring child; `ru_utime + ru_stime` for journalctl) are steadier.",
+        f"* Input: {size:,} entries of a generated era-{report['era'].upper()} Ollama journal "
+        f"(v{exp.get('version', '?')}, seed {report.get('seed', '?')}), the same entries in every form",
+        f"* Each figure is the median of {report['runs']} runs, each in a fresh process; runs are interleaved. "
+        "Times cover the iteration only (no interpreter start-up, no imports); journalctl is timed as a whole "
+        "process (D is the directory of journal files). Wall rates move with whatever else runs on the machine; "
+        "the CPU-second rates (process time of the measuring child; `ru_utime + ru_stime` for journalctl) are "
+        "steadier, but not immune to a busy neighbour.",
         "",
         "## Results",
         "",
@@ -454,9 +480,10 @@ def write_docs(a, results, lines, prep, prep_secs, mach, verdict, cmd, warnings,
         "",
     ]
     if verdict:
-        out += [verdict + ".", ""]
+        out += [verdict, ""]
     out += [
-        "“Peak RSS” is `ru_maxrss` of the child process (from `wait4`).",
+        "“Peak RSS” is `ru_maxrss` of the child process (from `wait4`). The journal rows map the files, "
+        "which is most of their RSS.",
         "`open_input(dir)` matches `_SYSTEMD_UNIT=ollama.service` or `UNIT=ollama.service` + `_PID=1`, as the CLI "
         "does; every generated entry matches, so it reads the same entries as `unit=None`.",
         "",
@@ -480,19 +507,26 @@ def write_docs(a, results, lines, prep, prep_secs, mach, verdict, cmd, warnings,
         cmd,
         "```",
         "",
-        f"Missing inputs are generated first (this run spent {prep_secs:.0f} s preparing). "
-        "`--only export_parse,journalctl` limits the measurements; `--profile` adds a cProfile of parse-only.",
+        "Missing inputs are generated first (times above). `--only export_parse,journalctl` limits the "
+        "measurements, `--size 100k` makes a quick run, `--json FILE` keeps the raw samples and "
+        "`--from-json FILE --write-docs` renders this page again from them; `--profile` adds a cProfile of "
+        "parse-only. `bench/proto_export.py --whatif` measures the suggested reader and regex changes.",
         "",
     ]
-    if prof:
+    if report.get("profile"):
         out += ["## Profile", "", "cProfile of parse-only from the export form (`--profile`; cProfile inflates "
                 "call-heavy code, so read the shares, not the absolute times):", "", "```",
-                *[ln.rstrip() for ln in prof.strip().splitlines()], "```", ""]
-    if warnings:
-        out += ["## Warnings", "", *[f"* {w}" for w in warnings], ""]
+                *[ln.rstrip() for ln in report["profile"].strip().splitlines()], "```", ""]
+    if report["warnings"]:
+        out += ["## Warnings", "", *[f"* {w}" for w in report["warnings"]], ""]
     os.makedirs(os.path.dirname(DOCS), exist_ok=True)
-    with open(DOCS, "w") as f:
-        f.write("\n".join(out))
+    kept = ""
+    if os.path.exists(DOCS):  # sections written by hand or by other benchmarks stay as they are
+        old = open(DOCS, encoding="utf-8").read()
+        if KEEP_MARK in old:
+            kept = old[old.index(KEEP_MARK):]
+    with open(DOCS, "w", encoding="utf-8") as f:
+        f.write("\n".join(out).rstrip("\n") + "\n\n" + (kept or KEEP_MARK + "\n"))
 
 
 if __name__ == "__main__":

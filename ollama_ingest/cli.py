@@ -217,9 +217,10 @@ def cmd_backfill(args) -> int:
     sources = []
     for path in args.inputs or [None]:
         if path is None:
+            from .parse import interesting
             from .sources.journal import JournalReader
 
-            sources.append(JournalReader(unit=settings.unit, since=args.since, until=args.until))
+            sources.append(JournalReader(unit=settings.unit, since=args.since, until=args.until, keep=interesting))
         else:
             sources.append(open_input(path, args.input_format, unit=settings.unit, since=args.since, prefilter=True,
                                       until=args.until, year=args.year, tz=args.tz))

@@ -5,6 +5,7 @@ import json
 import shutil
 import subprocess
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +192,20 @@ def test_the_reader_prefilter_changes_no_count_and_no_point(fixture):
         runs.append((summary, sink.points))
     (s1, p1), (s2, p2) = runs
     assert s1 == s2 and p1 == p2 and s1["noise"] > s1["parsed"]
+
+
+def test_the_journal_reader_prefilter_changes_no_count_and_no_point(tmp_path):
+    from ollama_ingest.correlate.timeline import Timeline
+    from ollama_ingest.pipeline import Pipeline
+
+    fixture = sorted(Path(__file__).parent.parent.glob("fixtures/era-e.export"))[0]
+    out = tmp_path / "e.journal"
+    subprocess.run([journal_remote, "-o", str(out), str(fixture)], check=True, capture_output=True)
+    runs = []
+    for pre in (False, True):
+        sink = ListSink()
+        src = open_input(str(out), prefilter=pre)
+        summary = Pipeline(Timeline(), sink).run([src])
+        runs.append((summary, sink.points, src.prefiltered))
+    (s1, p1, n1), (s2, p2, n2) = runs
+    assert s1 == s2 and p1 == p2 and n1 == 0 and n2 > s2["parsed"]

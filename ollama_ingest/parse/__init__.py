@@ -76,8 +76,8 @@ def _slog(e: Entry, line: str, stats: ParseStats) -> tuple | list:
 def interesting(raw: bytes) -> bool:
     """Could this MESSAGE (raw bytes) be anything but noise to ``parse_entry``? A superset, for readers
     that can skip building entries: systemd's lines (PID 1) must be let through by the reader itself."""
-    return (raw.startswith(b"time=") or b"[GIN]" in raw[:160]
-            or (raw[:2] in (b"19", b"20") and raw[4:5] == b"/"))
+    return (raw.startswith(b"time=") or raw.find(b"[GIN]", 0, 160) >= 0
+            or (raw.startswith((b"19", b"20")) and raw.startswith(b"/", 4)))
 
 
 def parse_entry(e: Entry, stats: ParseStats) -> tuple | list[Event]:

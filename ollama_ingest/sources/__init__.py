@@ -54,8 +54,11 @@ def open_input(path: str, fmt: str = "auto", *, unit: str | None = "ollama.servi
     if fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r} (choose from {', '.join(FORMATS)})")
     def journal(**where) -> _Windowed:
+        from ..parse import interesting
+
+        keep = interesting if prefilter else None
         try:
-            return _Windowed(JournalReader(unit=unit, since=since, until=until, **where), None, None)
+            return _Windowed(JournalReader(unit=unit, since=since, until=until, keep=keep, **where), None, None)
         except (OSError, ValueError, JournalOpenError) as exc:  # not a journal, or unreadable
             raise InputError(str(exc) if str(exc).startswith("cannot open") else f"cannot open {path}: {exc}") from None
 

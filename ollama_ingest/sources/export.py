@@ -107,26 +107,26 @@ class ExportReader:
                 if end + 16 < nul:
                     start = pos - 1
                     pos = end + 2
-                    i = buf.find(b"\n__REALTIME_TIMESTAMP=", start, end)
                     j = buf.find(b"\nMESSAGE=", start, end)
-                    if i < 0 or j < 0:
-                        self._skip_incomplete(i, j)
+                    if j < 0:
+                        self._skip_incomplete(buf.find(b"\n__REALTIME_TIMESTAMP=", start, end), j)
                         continue
                     raw = buf[j + 9 : buf.find(b"\n", j + 9)]
-                    if keep is not None and not keep(raw) and buf.find(b"\n_PID=1\n", start, end) < 0:
-                        # (systemd's own lines, PID 1, are never noise)
+                    k = buf.find(b"\n_PID=", start, end)
+                    pid1 = k >= 0 and buf.startswith(b"1\n", k + 6)  # systemd's own lines are never noise
+                    if keep is not None and not pid1 and not keep(raw):
                         self.seq += 1
                         self.prefiltered += 1
+                        continue
+                    i = buf.find(b"\n__REALTIME_TIMESTAMP=", start, end)
+                    ts = buf[i + 22 : buf.find(b"\n", i + 22)] if i >= 0 else b""
+                    if not ts.isdigit():
+                        self._skip_incomplete(-1, j)
                         continue
                     try:
                         msg: str | bytes = raw.decode()
                     except UnicodeDecodeError:
                         msg = raw
-                    ts = buf[i + 22 : buf.find(b"\n", i + 22)]
-                    if not ts.isdigit():
-                        self.skipped["export: entry without a valid __REALTIME_TIMESTAMP"] += 1
-                        continue
-                    k = buf.find(b"\n_PID=", start, end)
                     pid = buf[k + 6 : buf.find(b"\n", k + 6)] if k >= 0 else b""
                     self.seq += 1
                     yield Entry(
@@ -134,8 +134,8 @@ class ExportReader:
                         msg,
                         self._field(buf, b"\n_HOSTNAME=", start, end, texts),
                         int(pid) if pid.isdigit() else 0,
-                        # UNIT= names the unit systemd speaks of; _SYSTEMD_UNIT is the writer's own
-                        self._field(buf, b"\nUNIT=", start, end, texts)
+                        # systemd (PID 1) says which unit it speaks of in UNIT=; others are their own unit
+                        (pid1 and self._field(buf, b"\nUNIT=", start, end, texts))
                         or self._field(buf, b"\n_SYSTEMD_UNIT=", start, end, texts),
                         self._field(buf, b"\nSYSLOG_IDENTIFIER=", start, end, texts),
                         self._cursor(buf, start, end),

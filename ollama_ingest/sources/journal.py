@@ -57,9 +57,13 @@ class JournalReader:
 
     def __init__(self, files: list[str] | None = None, directory: str | None = None,
                  unit: str | None = "ollama.service", since: datetime | None = None,
-                 until: datetime | None = None, cursor: str | None = None) -> None:
+                 until: datetime | None = None, cursor: str | None = None, keep=None) -> None:
         self.reader = open_reader(files, directory)
         self.skipped: Counter[str] = Counter()
+        # keep(raw MESSAGE) -> bool, the parsers' cheap pre-filter: a rejected entry (noise) costs one
+        # field fetch and is only counted, in `prefiltered`
+        self.keep = keep
+        self.prefiltered = 0
         self.until_us = int(until.timestamp() * 1_000_000) if until else None
         self.resumed_at_cursor = False
         if unit:
@@ -78,6 +82,7 @@ class JournalReader:
 
     def __iter__(self) -> Iterator[Entry]:
         r = self.reader
+        keep = self.keep
         seq = 0
         first = True
         while r._next():
@@ -90,7 +95,13 @@ class JournalReader:
             ts = r._get_realtime()
             if self.until_us is not None and ts > self.until_us:
                 return
-            yield self.entry(r, ts, seq := seq + 1)
+            seq += 1
+            if keep is not None:
+                raw = _field(r, "MESSAGE")
+                if raw is not None and not keep(raw) and _field(r, "_PID") != b"1":
+                    self.prefiltered += 1
+                    continue
+            yield self.entry(r, ts, seq)
 
     def entry(self, r, ts: int, seq: int) -> Entry:
         return make_entry(r, ts, seq)
