@@ -110,20 +110,35 @@ def test_fixture_backfill_lands_every_point_exactly(influx_db, fixture):
     assert_landed_exactly(points, read_back(influx, db))
 
 
+SCENARIOS = sorted((ROOT / "fixtures" / "scenarios").glob("*.export"))
+
+
 @pytest.mark.skipif(not FIXTURES, reason="no fixtures/*.export")
-def test_cli_backfill_into_influx_equals_dry_run(influx_db, tmp_path):
-    influx, db = influx_db
-    fixture = str(FIXTURES[0])
-    env = {"INFLUXDB_V2_URL": influx.v2_url, "INFLUXDB_V2_ORG": "o", "INFLUXDB_V2_BUCKET": db,
+@pytest.mark.parametrize("fixture", [FIXTURES[0], *SCENARIOS[:2]], ids=lambda p: p.name)
+def test_cli_backfill_into_influx_equals_dry_run(influx, fixture):
+    """`backfill X --dry-run --models-dir D` prints exactly the points `backfill X` writes: the printed line
+    protocol, written raw to a second database through InfluxDB's own /write, equals the first, row by row."""
+    import urllib.request
+    import uuid
+
+    db_real, db_dry = (f"t_cli_{uuid.uuid4().hex[:8]}" for _ in range(2))
+    for db in (db_real, db_dry):
+        influx.create_database(db)
+    env = {"INFLUXDB_V2_URL": influx.v2_url, "INFLUXDB_V2_ORG": "o", "INFLUXDB_V2_BUCKET": db_real,
            "INFLUXDB_V2_TOKEN": "secret-token-xyz", "PATH": "/usr/bin:/bin"}
-    cmd = [sys.executable, "-m", "ollama_ingest.cli", "backfill", fixture, "--models-dir", str(MODELS)]
+    cmd = [sys.executable, "-m", "ollama_ingest.cli", "backfill", str(fixture), "--models-dir", str(MODELS)]
     dry = subprocess.run([*cmd, "--dry-run"], env=env, capture_output=True, text=True, check=True)
     real = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
-    # the same points: the dry run's lines, upserts collapsed by identity (series + time), equal what landed
-    ident = {(line.rsplit(" ", 1)[1], line.split(" ", 1)[0]) for line in dry.stdout.splitlines()}
-    assert len(ident) == len(read_back(influx, db)) > 0
+    req = urllib.request.Request(f"{influx.url}/write?db={db_dry}&precision=n", data=dry.stdout.encode(),
+                                 method="POST")
+    with urllib.request.urlopen(req, timeout=30) as r:
+        assert r.status == 204
+    got_real, got_dry = read_back(influx, db_real), read_back(influx, db_dry)
+    assert got_real == got_dry and len(got_real) > 0
     for out in (dry.stdout, dry.stderr, real.stdout, real.stderr):
         assert "secret-token-xyz" not in out
+    for db in (db_real, db_dry):
+        influx.drop_database(db)
 
 
 def test_bad_point_is_isolated_dropped_and_counted(influx_db):
