@@ -165,10 +165,10 @@ def _names(args, settings):
 
 
 def cmd_inventory(args) -> int:
-    from .config import Settings
+    from .config import load_settings
     from .correlate import inventory
 
-    infos, names = _names(args, Settings())
+    infos, names = _names(args, load_settings())
     if args.json:
         print(inventory.dump(infos))
         return 0
@@ -182,14 +182,14 @@ def cmd_inventory(args) -> int:
 
 
 def _settings(args):
-    from .config import Settings
+    """backfill's settings: the same sources and one-line errors (exit 2) as ``run``/``check``."""
+    from .config import load_settings
 
-    overrides = {k: v for k, v in {
+    return load_settings({
         "url": args.url, "org": args.org, "bucket": args.bucket, "token_file": args.token_file,
         "batch_size": args.batch_size, "unit": args.unit,
         "verify_ssl": False if args.insecure else None,
-    }.items() if v is not None}
-    return Settings(**overrides)
+    })
 
 
 def cmd_backfill(args) -> int:
@@ -212,7 +212,8 @@ def cmd_backfill(args) -> int:
 
         sink = InfluxSink(settings.url, settings.org, settings.bucket, settings.resolved_token(),
                           batch_size=settings.batch_size, flush_interval_s=settings.flush_interval_s,
-                          timeout_s=settings.timeout_s, verify_ssl=settings.verify_ssl)
+                          timeout_s=settings.timeout_s, verify_ssl=settings.verify_ssl,
+                          max_backoff_s=settings.max_backoff_s)
     pipeline = Pipeline(timeline, sink, unit=settings.unit)
     sources = []
     for path in args.inputs or [None]:
@@ -240,14 +241,12 @@ def cmd_timeline(args) -> int:
     from datetime import datetime, timezone
     from pathlib import Path
 
-    from .config import Settings
+    from .config import load_settings
     from .report import FluxReader, InfluxQLReader, ReadError, Window
     from .timeline_html import write_timeline
 
-    overrides = {k: v for k, v in {"url": args.url, "org": args.org, "bucket": args.bucket,
-                                   "token_file": args.token_file,
-                                   "verify_ssl": False if args.insecure else None}.items() if v is not None}
-    settings = Settings(**overrides)
+    settings = load_settings({"url": args.url, "org": args.org, "bucket": args.bucket,
+                              "token_file": args.token_file, "verify_ssl": False if args.insecure else None})
     stop = args.until or datetime.now(timezone.utc)
     if args.since >= stop:
         print("ollama-ingest: --since must be before --until", file=sys.stderr)

@@ -224,4 +224,21 @@ def load_settings(cli: dict | None = None) -> Settings:
         raise ConfigError(f"cannot read config file {config_path()}: {exc.strerror}") from None
     for name in unknown_env_names():
         log.warning("environment variable %s is not a setting: ignored", name)
+    _warn_if_open_with_token(config_path(), tomllib)
     return settings
+
+
+def _warn_if_open_with_token(path: Path, tomllib) -> None:
+    """A config file holding ``token`` that others may read: warn, as for a token_file (never the token)."""
+    try:
+        mode = path.stat().st_mode
+        if not mode & (stat.S_IRWXG | stat.S_IRWXO):
+            return
+        with open(path, "rb") as f:
+            holds_token = "token" in tomllib.load(f)
+    except (OSError, ValueError):  # TOMLDecodeError is a ValueError; a bad file was reported already
+        return
+    if holds_token:
+        log.warning("config file %s holds the token and is readable by others (mode %04o): move the token "
+                    "to the systemd credential %s or a token_file, or chmod 600 it",
+                    path, stat.S_IMODE(mode), CREDENTIAL_NAME)

@@ -8,7 +8,9 @@ influxdb-client's synchronous mode retries nothing, so every outcome is decided 
   more, so memory stays bounded. The outage is logged once when it starts and once when it ends;
 - 413: split the batch in halves (a single point the server still refuses is dropped and counted);
 - 400/422: split until the bad point is alone, drop and count only it, log each reason once;
-- 401/403/404: a clear error naming the setting to fix (``SinkConfigError``).
+- 401/403/404: a clear error naming the setting to fix (``SinkConfigError``);
+- ``write_errors`` counts every failed attempt by cause (``timeout``, ``connection``, ``truncated`` for an
+  answer cut short, ``http 429``/``http 503``/``http 413``…, ``tls``); 400/422 count as ``dropped``.
 
 A caller that must stop (SIGTERM) sets ``deadline`` (``time.monotonic()`` based) and makes ``sleep`` return
 early: retries then end at the deadline with ``FlushAborted``, and requests never outlive it.
@@ -126,6 +128,9 @@ class InfluxSink:
             status = exc.status or 0
             if status in (401, 403, 404):
                 return False, str(self._config_error(status, exc))
+            if status == 0:  # influxdb-client reports TLS failures as status 0
+                return False, (f"TLS failure at {self.url}: {_error_message(exc)} "
+                               "(verify_ssl / --insecure if the certificate is self-signed)")
             return False, f"InfluxDB answered {status}: {_error_message(exc)}"
         except _transport_errors() as exc:
             return False, f"InfluxDB unreachable at {self.url}: {_describe(exc)}"
@@ -177,6 +182,8 @@ class InfluxSink:
                     self._isolate(lines, exc)
                     return
                 if status == 413:
+                    self.write_errors["http 413"] += 1  # a failed attempt too: retried as two halves
+                    self._pause(MIN_RETRY_GAP_S)  # a server refusing everything is not hammered either
                     if len(lines) > 1:
                         mid = len(lines) // 2
                         self._write(lines[:mid])
@@ -199,7 +206,7 @@ class InfluxSink:
                     wait = after if after is not None else backoff
             except _transport_errors() as exc:  # urllib3's NewConnectionError etc. are not InfluxDB errors
                 kind = "timeout" if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc) \
-                    else "connection"
+                    else "truncated" if "IncompleteRead" in str(exc) else "connection"
                 self.write_errors[kind] += 1
                 self._outage(f"InfluxDB unreachable at {self.url}: {_describe(exc)}")
                 wait = backoff * self._rng.uniform(0.5, 1.0)
@@ -290,4 +297,4 @@ def _error_message(exc: Exception) -> str:
                 body = msg
         except (ValueError, AttributeError):
             pass
-    return (body or getattr(exc, "reason", None) or str(exc)).strip()[:300]
+    return " ".join(str(body or getattr(exc, "reason", None) or exc).split())[:300]  # one line, for logs
