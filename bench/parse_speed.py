@@ -510,7 +510,7 @@ def write_docs(report: dict, lines: list[str], verdict: str, cmd: str) -> None:
         "Missing inputs are generated first (times above). `--only export_parse,journalctl` limits the "
         "measurements, `--size 100k` makes a quick run, `--json FILE` keeps the raw samples and "
         "`--from-json FILE --write-docs` renders this page again from them; `--profile` adds a cProfile of "
-        "parse-only. `bench/proto_export.py --whatif` measures the suggested reader and regex changes.",
+        "parse-only.",
         "",
     ]
     if report.get("profile"):
