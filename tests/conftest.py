@@ -34,3 +34,20 @@ def influx_db(influx, request):
     yield influx, name
     influx.ensure_running()  # a test that paused or stopped influxd must not break the next one
     influx.drop_database(name)
+
+
+@pytest.fixture
+def dbs(influx):
+    """A factory of fresh databases (``dbs("tag")`` → name), all dropped afterwards."""
+    made: list[str] = []
+
+    def make(tag: str) -> str:
+        name = f"t_{tag}_{uuid.uuid4().hex[:8]}"
+        influx.create_database(name)
+        made.append(name)
+        return name
+
+    yield make
+    influx.ensure_running()
+    for name in made:
+        influx.drop_database(name)

@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 import traceback
-import uuid
 from collections import Counter
 
 import pytest
@@ -83,20 +82,6 @@ def proxy(influx):
     yield px
     px.stop()
 
-
-@pytest.fixture
-def dbs(influx):
-    made: list[str] = []
-
-    def make(tag: str) -> str:
-        name = f"faults_{tag}_{uuid.uuid4().hex[:8]}"
-        influx.create_database(name)
-        made.append(name)
-        return name
-
-    yield make
-    for name in made:
-        influx.drop_database(name)
 
 
 # -- (a) each fault, at the sink ------------------------------------------------------------------------------

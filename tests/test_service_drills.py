@@ -18,7 +18,6 @@ import signal
 import statistics
 import threading
 import time
-import uuid
 
 import pytest
 
@@ -47,22 +46,6 @@ def record(name: str, values: dict) -> None:
         with open(out, "a", encoding="utf-8") as f:
             f.write(json.dumps({"drill": name, **values}, sort_keys=True) + "\n")
 
-
-@pytest.fixture
-def dbs(influx):
-    """A factory of fresh databases, all dropped afterwards."""
-    made: list[str] = []
-
-    def make(tag: str) -> str:
-        name = f"drill_{tag}_{uuid.uuid4().hex[:8]}"
-        influx.create_database(name)
-        made.append(name)
-        return name
-
-    yield make
-    influx.ensure_running()
-    for name in made:
-        influx.drop_database(name)
 
 
 def clean_run(influx, journal, db: str, tmp_path, tag: str = "clean") -> dict:
