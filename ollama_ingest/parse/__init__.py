@@ -21,6 +21,20 @@ from .logfmt import msg_of
 from .server import parse_golog_server_config
 from .systemd import parse_systemd
 
+# Lines we know and that carry nothing for the timeline: ignored without being reported as unknown
+KNOWN_IGNORED = frozenset({
+    "loaded runners", "waiting for llama runner to start responding", "waiting for server to become available",
+    "waiting for llama-server to start responding", "waiting for llama-server to become available",
+    "looking for compatible GPUs", "discovering available GPUs...", "starting go runner",
+    "starting ollama engine", "system", "subprocess", "enabling flash attention", "loading model",
+    "loading model via llama-server", "using llama-server for model", "llama-server model fits alongside existing models",
+    "new model will fit in available VRAM in single GPU, loading", "new model will fit in available VRAM, loading",
+    "new model will fit in available VRAM across minimum required GPUs, loading", "vram-based default context",
+    "got lock to unload", "starting background wait for VRAM recovery", "context for request finished",
+    "chat request", "completion request", "key with type not found",
+})
+KNOWN_IGNORED_PREFIXES = ("total blobs:", "total unused blobs removed:", "Server listening on ",
+                          "gpu VRAM free memory converged after", "model load progress", "Ollama cloud disabled:")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _GOLOG_STARTED = re.compile(r"llama runner started in ([0-9.]+) seconds")
 NOTHING: tuple = ()
@@ -58,7 +72,8 @@ def _slog(e: Entry, line: str, stats: ParseStats) -> tuple | list:
                 handler = h
                 break
         else:
-            if len(stats.unknown_msgs) < 10_000:
+            if msg not in KNOWN_IGNORED and not msg.startswith(KNOWN_IGNORED_PREFIXES) \
+                    and len(stats.unknown_msgs) < 10_000:
                 stats.unknown_msgs[msg[:80]] += 1
             stats.ignored += 1
             return NOTHING
