@@ -43,11 +43,12 @@ def print_table(rows: list[dict], out=sys.stdout) -> None:
     def f(v, fmt):
         return "-" if v is None else format(v, fmt)
 
-    head = f"{'host':<12} {'model':<34} {'loads':>5} {'mean load s':>11} {'requests':>8} {'p50 ms':>10} {'p95 ms':>10}"
+    w = max([len("model"), *(len(r["model"]) for r in rows)])
+    head = f"{'host':<12} {'model':<{w}} {'loads':>5} {'mean load s':>11} {'requests':>8} {'p50 ms':>10} {'p95 ms':>10}"
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in rows:
-        print(f"{r['host']:<12} {r['model']:<34} {r['loads']:>5} {f(r['load_s'], '.2f'):>11} "
+        print(f"{r['host']:<12} {r['model']:<{w}} {r['loads']:>5} {f(r['load_s'], '.2f'):>11} "
               f"{r['requests']:>8} {f(r['p50_ms'], '.1f'):>10} {f(r['p95_ms'], '.1f'):>10}", file=out)
 
 
