@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .correlate.names import ModelNames, scan_manifests
+from .correlate import inventory
 from .correlate.timeline import Timeline
 from .pipeline import Pipeline
 from .sinks.influx import InfluxSink
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         db.create_database(bucket)
         print(f"InfluxDB 1.6 on {db.url} (v2 write API at {db.v2_url}), bucket {bucket!r}")
-        names = ModelNames(scan_manifests(args.models_dir))
+        names = inventory.names_from(inventory.from_manifests(args.models_dir))
         sink = InfluxSink(db.v2_url, "demo", bucket, "demo-token")
         t0 = time.perf_counter()
         pipe = Pipeline(Timeline(names), sink)

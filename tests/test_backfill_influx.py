@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ollama_ingest.correlate.names import ModelNames, scan_manifests
+from ollama_ingest.correlate import inventory
 from ollama_ingest.correlate.timeline import Timeline
 from ollama_ingest.pipeline import Pipeline
 from ollama_ingest.sinks.influx import InfluxSink
@@ -43,7 +43,7 @@ def nasty_export(path: Path) -> Path:
 
 def expected_points(inputs: list[str]) -> list[Point]:
     sink = ListSink()
-    names = ModelNames(scan_manifests(MODELS))
+    names = inventory.names_from(inventory.from_manifests(MODELS))
     Pipeline(Timeline(names), sink).run([open_input(p) for p in inputs])
     return sink.points
 
@@ -104,7 +104,7 @@ def test_fixture_backfill_lands_every_point_exactly(influx_db, fixture):
     points = expected_points([str(fixture)])
     assert any(p.measurement == "ollama_request" for p in points)
     sink = InfluxSink(influx.v2_url, "org", db, "token", batch_size=97)  # many batches, odd sizes
-    stats = Pipeline(Timeline(ModelNames(scan_manifests(MODELS))), sink).run([open_input(str(fixture))])
+    stats = Pipeline(Timeline(inventory.names_from(inventory.from_manifests(MODELS))), sink).run([open_input(str(fixture))])
     sink.close()
     assert stats["dropped"] == 0 and stats["written"] == len(points)
     assert_landed_exactly(points, read_back(influx, db))

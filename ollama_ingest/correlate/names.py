@@ -1,4 +1,4 @@
-"""Model blob sha256 → model names, from the manifests under OLLAMA_MODELS.
+"""Model blob sha256 → model names (gathered by correlate/inventory.py).
 
 The runner's ``--model …/blobs/sha256-<hex>`` is the model-layer digest, not the ``ollama list`` ID
 (that is the manifest digest). One blob can carry several names (tags sharing a manifest, models
@@ -7,8 +7,6 @@ built FROM the same weights): the label is the shortest, then alphabetically fir
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 MODEL_LAYER = "application/vnd.ollama.image.model"
@@ -28,28 +26,6 @@ def name_from_manifest_path(rel: Path) -> str:
             path = model
         return f"{path}:{tag}"
     return f"{host}/{path}:{tag}"
-
-
-def scan_manifests(models_dir: str | os.PathLike) -> dict[str, list[str]]:
-    """blob hex → sorted names, for every readable manifest. Unreadable files are passed over."""
-    root = Path(models_dir) / "manifests"
-    found: dict[str, set[str]] = {}
-    if not root.is_dir():
-        return {}
-    for dirpath, _dirs, files in os.walk(root):
-        for fn in files:
-            path = Path(dirpath) / fn
-            try:
-                doc = json.loads(path.read_bytes())
-                layers = doc.get("layers") or []
-            except (OSError, ValueError, AttributeError):
-                continue
-            for layer in layers:
-                if isinstance(layer, dict) and layer.get("mediaType") == MODEL_LAYER:
-                    digest = str(layer.get("digest", ""))
-                    hexd = digest.split(":", 1)[-1].split("-", 1)[-1]
-                    found.setdefault(hexd, set()).add(name_from_manifest_path(path.relative_to(root)))
-    return {k: sorted(v, key=lambda n: (len(n), n)) for k, v in found.items()}
 
 
 class ModelNames:
