@@ -1,9 +1,16 @@
-"""``ollama-ingest``: the command line at the edge of the pipeline."""
+"""See what your Ollama server did: which model was loaded when, how long loads took, every request inside
+the model that served it, warnings and unloads. ollama-ingest reads Ollama's journal (live, or history from
+the journal, its exports and text) and writes it to InfluxDB for Grafana, or draws it as one HTML page.
+
+Start with `backfill` (history into InfluxDB) and `timeline` (the picture); `run` is the service that follows
+the journal live, `check` tells whether it can do its job on this host. Settings come from the command line,
+then the environment (OLLAMA_INGEST_*, INFLUXDB_V2_*), then /etc/ollama-ingest/config.toml (OLLAMA_INGEST_CONFIG
+names another file). Each subcommand's --help lists its options.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from datetime import datetime, timedelta, timezone
@@ -11,13 +18,13 @@ from datetime import datetime, timedelta, timezone
 from pydantic import ValidationError
 
 from . import __version__
-from .correlate.timeline import Timeline
 from .parse.units import parse_duration_ns
-from .pipeline import Pipeline
-from .sources import FORMATS, InputError, open_input
+from .sources import FORMATS, InputError
 from .sources.text import parse_tz
 
 log = logging.getLogger("ollama_ingest")
+
+SETTING = "(default: the setting {key}: {env}, config.toml, else {default})"
 
 
 def parse_when(text: str) -> datetime:
@@ -35,6 +42,18 @@ def parse_when(text: str) -> datetime:
     return d if d.tzinfo else d.astimezone()
 
 
+def parse_seconds(text: str) -> float:
+    """``10m``, ``90s``, ``1h30m`` or plain seconds → seconds."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return parse_duration_ns(text.strip()) / 1e9
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 10m, 90s, 1h)") from None
+
+
 def _tz(text: str):
     try:
         return parse_tz(text)
@@ -42,95 +61,160 @@ def _tz(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _verbose(p: argparse.ArgumentParser, top: bool = False) -> None:
+    # on the top parser and on every subcommand, so `ollama-ingest backfill -v` works too
+    p.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
+                   help="more messages on stderr: -v for progress notes, -vv for debugging (default: warnings only)")
+
+
+def _influx_options(p: argparse.ArgumentParser, bucket_help: str = "bucket to write to") -> None:
+    p.add_argument("--url", help="InfluxDB URL " + SETTING.format(
+        key="url", env="OLLAMA_INGEST_URL / INFLUXDB_V2_URL", default="http://127.0.0.1:8086"))
+    p.add_argument("--org", help="InfluxDB organization " + SETTING.format(
+        key="org", env="OLLAMA_INGEST_ORG / INFLUXDB_V2_ORG", default="ollama"))
+    p.add_argument("--bucket", help=bucket_help + " " + SETTING.format(
+        key="bucket", env="OLLAMA_INGEST_BUCKET / INFLUXDB_V2_BUCKET", default="ollama"))
+    p.add_argument("--token-file", metavar="FILE", help="read the InfluxDB token from FILE (mode 0600) " + SETTING.format(
+        key="token / token_file", env="OLLAMA_INGEST_TOKEN / INFLUXDB_V2_TOKEN", default="the systemd credential "
+        "influx-token"))
+    p.add_argument("--ca-file", metavar="PEM", help="CA certificates to verify InfluxDB's TLS certificate with "
+                   + SETTING.format(key="ca_file", env="OLLAMA_INGEST_CA_FILE / INFLUXDB_V2_SSL_CA_CERT",
+                                    default="the system's CAs"))
+    p.add_argument("--insecure", action="store_true",
+                   help="do not verify InfluxDB's TLS certificate (default: verified; setting verify_ssl)")
+
+
+def _models_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--models-dir", action="append", default=[], metavar="DIR",
+                   help="an OLLAMA_MODELS tree (manifests/…) to name model blobs; repeatable (default: the setting "
+                        "models_dir, OLLAMA_MODELS and the usual places)")
+    p.add_argument("--ollama-url", help="Ollama's API, asked for model names " + SETTING.format(
+        key="ollama_url", env="OLLAMA_INGEST_OLLAMA_URL / OLLAMA_HOST", default="http://127.0.0.1:11434"))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ollama-ingest", description=__doc__)
+    p = argparse.ArgumentParser(prog="ollama-ingest", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"ollama-ingest {__version__}")
-    p.add_argument("-v", "--verbose", action="count", default=0)
-    sub = p.add_subparsers(dest="command", required=True)
+    _verbose(p, top=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    b = sub.add_parser("backfill", help="read history (local journal, journal files, exports) and write it")
+    b = sub.add_parser("backfill", help="read history (the journal, journal files, exports, text) into InfluxDB",
+                       description="Read Ollama's history and write it to InfluxDB. A backfill replaces what earlier "
+                                   "backfills wrote for the same hosts and time: re-running never doubles anything.")
+    _verbose(b)
     b.add_argument("inputs", nargs="*", metavar="INPUT",
-                   help="journal file/dir, export, JSON or text file, or - for stdin (none: the local journal)")
-    b.add_argument("--input-format", choices=FORMATS, default="auto")
-    b.add_argument("--since", type=parse_when)
-    b.add_argument("--until", type=parse_when)
-    b.add_argument("--unit", default=None, help="systemd unit (default ollama.service)")
-    b.add_argument("--year", type=int, help="year for short text input (default: inferred)")
-    b.add_argument("--tz", type=_tz, help="zone of short text input: IANA name or ±HH:MM (default: inferred)")
-    b.add_argument("--models-dir", action="append", default=[], metavar="DIR",
-                   help="OLLAMA_MODELS tree to name model blobs (repeatable; the usual places are searched too)")
+                   help="a journal file or directory, an export, JSON or text file, or - for stdin "
+                        "(default: the local journal)")
+    b.add_argument("--input-format", choices=FORMATS, default="auto",
+                   help="force the input format (default: auto, detected from the first bytes)")
+    b.add_argument("--since", type=parse_when, metavar="WHEN",
+                   help="only entries from WHEN on: ISO 8601, or a duration ago like 24h (default: the beginning)")
+    b.add_argument("--until", type=parse_when, metavar="WHEN", help="only entries up to WHEN (default: the end)")
+    b.add_argument("--unit", help="the systemd unit of Ollama " + SETTING.format(
+        key="unit", env="OLLAMA_INGEST_UNIT", default="ollama.service"))
+    b.add_argument("--year", type=int, help="the year of short text input, which has none (default: inferred from "
+                                            "Ollama's own dates)")
+    b.add_argument("--tz", type=_tz, help="the zone of short text input: IANA name or ±HH:MM (default: inferred from "
+                                          "Ollama's own dates)")
+    _models_options(b)
     b.add_argument("--inventory", action="append", default=[], metavar="FILE",
-                   help="JSON from `ollama-ingest inventory --json` on the Ollama host (repeatable)")
-    b.add_argument("--ollama-url", help="Ollama API for model names (default: OLLAMA_HOST, 127.0.0.1:11434)")
-    b.add_argument("--dry-run", action="store_true", help="print line protocol instead of writing")
-    b.add_argument("--output", metavar="FILE", help="write line protocol to FILE instead of InfluxDB")
-    b.add_argument("--url")
-    b.add_argument("--org")
-    b.add_argument("--bucket")
-    b.add_argument("--token-file")
-    b.add_argument("--batch-size", type=int)
-    b.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
+                   help="model names from `ollama-ingest inventory --json` run on the Ollama host; repeatable "
+                        "(default: none)")
+    b.add_argument("--dry-run", action="store_true", help="print the line protocol instead of writing it "
+                                                          "(default: write to InfluxDB)")
+    b.add_argument("--output", metavar="FILE", help="write the line protocol to FILE, for `influx write -f` "
+                                                    "(default: write to InfluxDB)")
+    _influx_options(b)
+    b.add_argument("--batch-size", type=int, help="points per write " + SETTING.format(
+        key="batch_size", env="OLLAMA_INGEST_BATCH_SIZE", default="5000"))
+    b.add_argument("--wait", action="store_true",
+                   help="wait for InfluxDB to answer at the start (default: give up after 10 s with an error)")
+    b.add_argument("--max-outage", type=parse_seconds, default=600.0, metavar="DURATION",
+                   help="stop when InfluxDB fails for this long in the middle of a backfill; a rerun "
+                        "resumes (default: 10m)")
+    b.add_argument("--no-replace", action="store_true",
+                   help="do not delete what earlier backfills wrote in the window this one covers, for a "
+                        "database without the v2 delete API (default: replace)")
+    b.add_argument("--json", action="store_true",
+                   help="the summary on stderr as one JSON object (default: readable on a terminal, JSON otherwise)")
 
-    inv = sub.add_parser("inventory", help="list the models this host has: blob → names")
-    inv.add_argument("--json", action="store_true", help="machine-readable, for backfill --inventory elsewhere")
-    inv.add_argument("--models-dir", action="append", default=[], metavar="DIR")
-    inv.add_argument("--ollama-url", help="default: OLLAMA_HOST, 127.0.0.1:11434")
-    inv.add_argument("--no-cli", action="store_true", help="do not run the ollama CLI")
+    inv = sub.add_parser("inventory", help="list the models this host has: blob → names",
+                         description="List the models this host has (manifests, the ollama CLI, the API).")
+    _verbose(inv)
+    inv.add_argument("--json", action="store_true",
+                     help="machine-readable, the file `backfill --inventory` takes elsewhere (default: a list)")
+    _models_options(inv)
+    inv.add_argument("--no-cli", action="store_true", help="do not run the ollama CLI (default: run it if found)")
 
-    r = sub.add_parser("run", help="the service: follow the journal live and write to InfluxDB")
-    _add_service_options(r)
-    r.add_argument("--batch-size", type=int)
-    r.add_argument("--flush-interval", type=float, metavar="SECONDS", help="write at least this often (default 1)")
+    r = sub.add_parser("run", help="the service: follow the journal live and write to InfluxDB",
+                       description="Follow the journal live and write to InfluxDB (what the systemd unit runs).")
+    _verbose(r)
+    _service_options(r)
+    r.add_argument("--batch-size", type=int, help="points per write " + SETTING.format(
+        key="batch_size", env="OLLAMA_INGEST_BATCH_SIZE", default="5000"))
+    r.add_argument("--flush-interval", type=float, metavar="SECONDS", help="write at least this often "
+                   + SETTING.format(key="flush_interval_s", env="OLLAMA_INGEST_FLUSH_INTERVAL_S", default="1"))
     r.add_argument("--selfmon-interval", type=float, metavar="SECONDS",
-                   help="self-monitoring point every SECONDS (default 60, 0: off)")
-    r.add_argument("--start-at", choices=("head", "tail"), help="where to start without a checkpoint (default head)")
+                   help="a self-monitoring point every SECONDS, 0: off " + SETTING.format(
+                       key="selfmon_interval_s", env="OLLAMA_INGEST_SELFMON_INTERVAL_S", default="60"))
+    r.add_argument("--start-at", choices=("head", "tail"), help="where to start without a checkpoint "
+                   + SETTING.format(key="start_at", env="OLLAMA_INGEST_START_AT", default="head"))
 
-    c = sub.add_parser("check", help="check journal access, models dir, Ollama API, InfluxDB and the bucket")
-    _add_service_options(c)
+    c = sub.add_parser("check", help="check journal access, models dir, Ollama API, InfluxDB and the bucket",
+                       description="Can the service do its job here? One line per check; exit 1 if one failed.")
+    _verbose(c)
+    _service_options(c)
 
-    tl = sub.add_parser("timeline", help="draw the model lifecycle timeline from InfluxDB as one HTML page")
-    tl.add_argument("--html", required=True, metavar="FILE", help="write the page here")
-    tl.add_argument("--since", type=parse_when, default="24h", help="window start: ISO time or a duration ago (24h)")
-    tl.add_argument("--until", type=parse_when, help="window end (default now)")
-    tl.add_argument("--host", action="append", default=[], help="only this host (repeatable; default all)")
+    tl = sub.add_parser("timeline", help="draw the model lifecycle timeline from InfluxDB as one HTML page",
+                        description="Read the timeline from InfluxDB and write it as one self-contained HTML page.")
+    _verbose(tl)
+    tl.add_argument("--html", required=True, metavar="FILE",
+                    help="write the page here; its directory must exist (required)")
+    tl.add_argument("--since", type=parse_when, default="24h", metavar="WHEN",
+                    help="window start: ISO time or a duration ago (default: 24h)")
+    tl.add_argument("--until", type=parse_when, metavar="WHEN", help="window end (default: now)")
+    tl.add_argument("--host", action="append", default=[], help="only this host; repeatable (default: every host)")
     tl.add_argument("--query-language", choices=("flux", "influxql"), default="flux",
-                    help="flux (InfluxDB 2.x/3.x, the default) or influxql (InfluxDB 1.x /query)")
+                    help="flux for InfluxDB 2.x/3.x, influxql for InfluxDB 1.x /query (default: flux)")
     tl.add_argument("--influxql", dest="query_language", action="store_const", const="influxql",
-                    help="same as --query-language influxql")
-    tl.add_argument("--lookback", default="30d", help="how long before the window a session may have begun (30d)")
-    tl.add_argument("--fit", action="store_true", help="zoom each host to its data instead of the whole window")
-    tl.add_argument("--title")
-    tl.add_argument("--url", help="InfluxDB URL")
-    tl.add_argument("--org")
-    tl.add_argument("--bucket", help="bucket (InfluxQL: the database)")
-    tl.add_argument("--token-file")
-    tl.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
+                    help="same as --query-language influxql (default: flux)")
+    tl.add_argument("--lookback", default="30d",
+                    help="how long before the window a session may have begun (default: 30d)")
+    fit = tl.add_mutually_exclusive_group()
+    fit.add_argument("--fit", dest="fit", action="store_const", const=True,
+                     help="zoom each host to its data (default: only when the data covers under a fifth of the "
+                          "window)")
+    fit.add_argument("--whole-window", dest="fit", action="store_const", const=False,
+                     help="always draw the whole window (default: see --fit)")
+    tl.add_argument("--title", help="the page title (default: Ollama model timeline)")
+    _influx_options(tl, bucket_help="bucket (InfluxQL: the database) to read")
     return p
 
 
-def _add_service_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--url", help="InfluxDB URL")
-    p.add_argument("--org")
-    p.add_argument("--bucket")
-    p.add_argument("--token-file")
-    p.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
-    p.add_argument("--unit", default=None, help="systemd unit (default ollama.service)")
+def _service_options(p: argparse.ArgumentParser) -> None:
+    _influx_options(p)
+    p.add_argument("--unit", help="the systemd unit of Ollama " + SETTING.format(
+        key="unit", env="OLLAMA_INGEST_UNIT", default="ollama.service"))
     p.add_argument("--journal-file", action="append", default=[], metavar="FILE",
-                   help="follow this .journal file instead of the local journal (repeatable)")
-    p.add_argument("--journal-dir", metavar="DIR", help="follow the journal files in DIR")
-    p.add_argument("--state-dir", metavar="DIR",
-                   help="checkpoint directory (default $STATE_DIRECTORY or /var/lib/ollama-ingest)")
-    p.add_argument("--models-dir", action="append", default=[], metavar="DIR",
-                   help="OLLAMA_MODELS tree to name model blobs (repeatable)")
-    p.add_argument("--ollama-url", help="Ollama API (default from OLLAMA_HOST, else http://127.0.0.1:11434)")
+                   help="follow this .journal file instead of the local journal; repeatable (default: the local "
+                        "journal)")
+    p.add_argument("--journal-dir", metavar="DIR", help="follow the journal files in DIR (default: the local journal)")
+    p.add_argument("--state-dir", metavar="DIR", help="checkpoint directory " + SETTING.format(
+        key="state_dir", env="OLLAMA_INGEST_STATE_DIR", default="$STATE_DIRECTORY or /var/lib/ollama-ingest"))
+    _models_options(p)
+
+
+def _influx_cli(args) -> dict:
+    return {"url": args.url, "org": args.org, "bucket": args.bucket, "token_file": args.token_file,
+            "ca_file": args.ca_file, "verify_ssl": False if args.insecure else None}
 
 
 def _service_settings(args):
     from .config import load_settings
 
     cli = {
-        "url": args.url, "org": args.org, "bucket": args.bucket, "token_file": args.token_file,
-        "verify_ssl": False if args.insecure else None, "unit": args.unit,
+        **_influx_cli(args), "unit": args.unit,
         "journal_files": args.journal_file or None, "journal_dir": args.journal_dir,
         "state_dir": args.state_dir, "models_dir": args.models_dir or None, "ollama_url": args.ollama_url,
         "batch_size": getattr(args, "batch_size", None),
@@ -155,26 +239,19 @@ def cmd_check(args) -> int:
     return run_checks(_service_settings(args), out=sys.stdout)
 
 
-def _names(args, settings):
-    from .correlate import inventory
-    from .sources.ollama_api import ollama_url
-
-    infos = inventory.gather([*settings.models_dir, *args.models_dir], args.ollama_url or ollama_url(),
-                             use_cli=not getattr(args, "no_cli", False), inventory_files=getattr(args, "inventory", []))
-    return infos, inventory.names_from(infos)
-
-
 def cmd_inventory(args) -> int:
+    from .backfill import gather_names
     from .config import load_settings
     from .correlate import inventory
 
-    infos, names = _names(args, load_settings())
+    settings = load_settings({"ollama_url": args.ollama_url})
+    infos, names = gather_names(settings, args.models_dir, use_cli=not args.no_cli)
     if args.json:
         print(inventory.dump(infos))
         return 0
     if not infos:
-        print("no models found (looked in: manifests under OLLAMA_MODELS and the usual places, the ollama CLI, "
-              "the Ollama API)", file=sys.stderr)
+        print(f"no models found (looked in: manifests under OLLAMA_MODELS and the usual places, the ollama CLI, "
+              f"the Ollama API at {settings.ollama_url})", file=sys.stderr)
         return 1
     for blob in sorted(names.by_blob):
         print(f"sha256:{blob[:12]}  {', '.join(names.by_blob[blob])}")
@@ -185,97 +262,24 @@ def _settings(args):
     """backfill's settings: the same sources and one-line errors (exit 2) as ``run``/``check``."""
     from .config import load_settings
 
-    return load_settings({
-        "url": args.url, "org": args.org, "bucket": args.bucket, "token_file": args.token_file,
-        "batch_size": args.batch_size, "unit": args.unit,
-        "verify_ssl": False if args.insecure else None,
-    })
+    return load_settings({**_influx_cli(args), "batch_size": args.batch_size, "unit": args.unit,
+                          "ollama_url": args.ollama_url})
 
 
 def cmd_backfill(args) -> int:
-    settings = _settings(args)
-    if args.insecure:
-        log.warning("TLS certificate verification is off (--insecure)")
-    try:
-        _infos, names = _names(args, settings)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    timeline = Timeline(names)
-    out = None
-    if args.dry_run or args.output:
-        from .sinks.stdout import LineProtocolSink
+    from .backfill import run_backfill
 
-        out = sys.stdout if args.dry_run and not args.output else open(args.output, "w", encoding="utf-8")  # noqa: SIM115
-        sink = LineProtocolSink(out)
-    else:
-        from .sinks.influx import InfluxSink
-
-        sink = InfluxSink(settings.url, settings.org, settings.bucket, settings.resolved_token(),
-                          batch_size=settings.batch_size, flush_interval_s=settings.flush_interval_s,
-                          timeout_s=settings.timeout_s, verify_ssl=settings.verify_ssl,
-                          max_backoff_s=settings.max_backoff_s)
-    pipeline = Pipeline(timeline, sink, unit=settings.unit)
-    sources = []
-    for path in args.inputs or [None]:
-        if path is None:
-            from .parse import interesting
-            from .sources.journal import JournalReader
-
-            sources.append(JournalReader(unit=settings.unit, since=args.since, until=args.until, keep=interesting))
-        else:
-            sources.append(open_input(path, args.input_format, unit=settings.unit, since=args.since, prefilter=True,
-                                      until=args.until, year=args.year, tz=args.tz))
-    summary = pipeline.run(sources)
-    for src in sources:
-        for note in getattr(src, "assumptions", []):
-            log.warning("%s", note)
-    sink.close()
-    if out is not None and out is not sys.stdout:
-        out.close()
-    print(json.dumps(summary, sort_keys=True), file=sys.stderr)
-    return 0
+    return run_backfill(args, _settings(args))
 
 
 def cmd_timeline(args) -> int:
-    """Read the timeline layers (Flux or InfluxQL) and write one self-contained HTML page."""
-    from datetime import datetime, timezone
-    from pathlib import Path
+    from .timeline_cmd import run_timeline
 
-    from .config import load_settings
-    from .report import FluxReader, InfluxQLReader, ReadError, Window
-    from .timeline_html import write_timeline
+    return run_timeline(args)
 
-    settings = load_settings({"url": args.url, "org": args.org, "bucket": args.bucket,
-                              "token_file": args.token_file, "verify_ssl": False if args.insecure else None})
-    stop = args.until or datetime.now(timezone.utc)
-    if args.since >= stop:
-        print("ollama-ingest: --since must be before --until", file=sys.stderr)
-        return 2
-    window = Window(args.since, stop, args.host or None, args.lookback)
-    token = settings.resolved_token()
-    if args.query_language == "influxql":
-        reader = InfluxQLReader(settings.url, settings.bucket, token, timeout_s=settings.timeout_s,
-                                verify_ssl=settings.verify_ssl)
-    else:
-        reader = FluxReader(settings.url, settings.org, settings.bucket, token, timeout_s=settings.timeout_s,
-                            verify_ssl=settings.verify_ssl)
-    out = Path(args.html)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shown_url = settings.url.split("://", 1)[0] + "://" + settings.url.split("://", 1)[-1].rsplit("@", 1)[-1]
-    try:
-        data = write_timeline(reader, window, out, fit=args.fit, title=args.title,
-                              source=f"{shown_url} ({args.query_language}, bucket {settings.bucket})")
-    except (ReadError, ValueError) as exc:
-        print(f"ollama-ingest: timeline: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        getattr(reader, "close", lambda: None)()
-    n = data.count
-    if not data.hosts:
-        print("ollama-ingest: no Ollama activity in this window (try a longer --since)", file=sys.stderr)
-    print(f"{out} ({n['session']} sessions, {n['load']} loads, {n['request']} requests, "
-          f"{n['warning']} warnings, {n['unload']} unloads)")
-    return 0
+
+COMMANDS = {"backfill": cmd_backfill, "inventory": cmd_inventory, "run": cmd_run, "check": cmd_check,
+            "timeline": cmd_timeline}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,16 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     from .sinks.influx import SinkConfigError
 
     try:
-        if args.command == "backfill":
-            return cmd_backfill(args)
-        if args.command == "inventory":
-            return cmd_inventory(args)
-        if args.command == "run":
-            return cmd_run(args)
-        if args.command == "check":
-            return cmd_check(args)
-        if args.command == "timeline":
-            return cmd_timeline(args)
+        return COMMANDS[args.command](args)
     except ValidationError as exc:
         err = exc.errors()[0]
         key = ".".join(str(x) for x in err.get("loc", ())) or "config"
@@ -306,7 +301,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
-    return 1
 
 
 if __name__ == "__main__":

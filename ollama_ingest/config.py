@@ -8,8 +8,10 @@ it is a ``SecretStr`` and never printed or logged.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Literal
@@ -42,25 +44,76 @@ def default_state_dir() -> Path:
     return Path(first) if first else Path(DEFAULT_STATE_DIR)
 
 
-def normalize_ollama_url(value: str) -> str:
-    """``OLLAMA_HOST`` forms (``0.0.0.0``, ``:11434``, ``host:port``, ``http://host``) → a URL to connect to."""
-    v = (value or "").strip()
-    if not v:
-        return DEFAULT_OLLAMA_URL
-    if "://" not in v:
-        v = "http://" + v
-    u = urlsplit(v)
-    if u.scheme not in ("http", "https"):
+_PORT = re.compile(r"[+-]?\d+")
+
+
+def _split_host_port(hostport: str) -> tuple[str, str] | None:
+    """Go's ``net.SplitHostPort``: ``host:port`` or ``[v6]:port``; None where Go returns an error."""
+    i = hostport.rfind(":")
+    if i < 0:
+        return None
+    j = k = 0
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end < 0 or end + 1 != i:
+            return None
+        host, j, k = hostport[1:end], 1, end + 1
+    else:
+        host = hostport[:i]
+        if ":" in host:
+            return None
+    if "[" in hostport[j:] or "]" in hostport[k:]:
+        return None
+    return host, hostport[i + 1:]
+
+
+def normalize_ollama_url(value: str | None) -> str:
+    """``OLLAMA_HOST`` as Ollama reads it (``envconfig.Host`` then ``ConnectableHost``), as a URL to connect to.
+
+    Surrounding spaces and quotes are dropped; no scheme means ``http`` and port 11434 (``ollama.com`` means
+    ``https://ollama.com:443``); ``http://`` without a port means 80 and ``https://`` 443; a bad port falls
+    back to the default; a path is kept (a proxy prefix). Listen-on-all addresses (``0.0.0.0``, ``::``) and an
+    empty host (``:11434``) become loopback. The only error is a scheme other than http/https.
+    """
+    s = (value or "").strip().strip("\"'").strip()
+    default_port = "11434"
+    scheme, sep, hostport = s.partition("://")
+    if not sep:
+        scheme, hostport = "http", s
+        if s == "ollama.com":
+            scheme, hostport = "https", "ollama.com:443"
+    elif scheme == "http":
+        default_port = "80"
+    elif scheme == "https":
+        default_port = "443"
+    else:
         raise ValueError(f"must be an http:// or https:// URL, not {value!r}")
-    host = u.hostname or "127.0.0.1"
-    if host in ("0.0.0.0", "::"):  # a listen address: connect to loopback
-        host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+    hostport, _, path = hostport.partition("/")
+    split = _split_host_port(hostport)
+    if split is None:
+        host, port = "127.0.0.1", default_port
+        bare = hostport.strip("[]")
+        if _ip(bare) is not None:
+            host = str(_ip(bare))
+        elif hostport:
+            host = hostport
+    else:
+        host, port = split
+    if not _PORT.fullmatch(port) or not 0 <= int(port) <= 65535:
+        port = default_port
+    ip = _ip(host)
+    if host == "" or (ip is not None and ip.is_unspecified):  # a listen address: connect on loopback
+        host = "::1" if ip is not None and ip.version == 6 else "127.0.0.1"
+    netloc = f"[{host}]:{int(port)}" if ":" in host else f"{host}:{int(port)}"
+    path = path.rstrip("/")
+    return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
+
+
+def _ip(text: str):
     try:
-        port = u.port or (443 if u.scheme == "https" else 11434)
+        return ipaddress.ip_address(text)
     except ValueError:
-        raise ValueError(f"bad port in {value!r}") from None
-    netloc = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return f"{u.scheme}://{netloc}{u.path.rstrip('/')}"
+        return None
 
 
 class Settings(BaseSettings):
@@ -73,6 +126,8 @@ class Settings(BaseSettings):
     token: SecretStr | None = Field(None, validation_alias=_alias("token", "INFLUXDB_V2_TOKEN"))
     token_file: Path | None = None
     verify_ssl: bool = Field(True, validation_alias=_alias("verify_ssl", "INFLUXDB_V2_VERIFY_SSL"))
+    # a CA bundle (PEM) to verify the server's certificate with, e.g. a private CA; influxdb-client's own name
+    ca_file: Path | None = Field(None, validation_alias=_alias("ca_file", "INFLUXDB_V2_SSL_CA_CERT"))
     timeout_s: float = Field(10.0, gt=0)
     batch_size: int = Field(5000, ge=1)
     flush_interval_s: float = Field(1.0, gt=0)
@@ -101,6 +156,13 @@ class Settings(BaseSettings):
         if u.scheme not in ("http", "https") or not u.hostname:
             raise ValueError(f"must be an http:// or https:// URL, not {v!r}")
         return v.rstrip("/")
+
+    @field_validator("ca_file")
+    @classmethod
+    def _check_ca_file(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError(f"no such file: {v}")
+        return v
 
     @field_validator("ollama_url", mode="before")
     @classmethod
@@ -163,7 +225,20 @@ class Settings(BaseSettings):
 
 
 def config_path() -> Path:
-    return Path(os.environ.get("OLLAMA_INGEST_CONFIG", DEFAULT_CONFIG))
+    return Path(os.environ.get("OLLAMA_INGEST_CONFIG") or DEFAULT_CONFIG)
+
+
+def _check_named_config() -> None:
+    """A file named by OLLAMA_INGEST_CONFIG must be there (a typo would silently drop every setting in it);
+    the default file may be absent. ``/dev/null`` is an empty configuration."""
+    named = os.environ.get("OLLAMA_INGEST_CONFIG")
+    if not named:
+        return
+    p = Path(named)
+    if not p.exists():
+        raise ConfigError(f"OLLAMA_INGEST_CONFIG names {p}, which does not exist")
+    if p.is_dir():
+        raise ConfigError(f"OLLAMA_INGEST_CONFIG names {p}, which is a directory, not a TOML file")
 
 
 def _env_names(field: str) -> list[str]:
@@ -211,6 +286,7 @@ def load_settings(cli: dict | None = None) -> Settings:
     except ImportError:  # Python 3.10: pydantic-settings reads TOML with tomli there
         import tomli as tomllib
 
+    _check_named_config()
     overrides = {k: v for k, v in (cli or {}).items() if v is not None}
     if "token_file" in overrides:  # --token-file on the command line beats a token from env or file
         overrides["token"] = None

@@ -23,6 +23,10 @@ class Pipeline:
         self.source_skips: Counter[str] = Counter()
         self.other_unit = 0
         self.points = 0
+        # host → [first, last] µs of the entries read: the window a backfill covers (and replaces)
+        self.spans: dict[str, list[int]] = {}
+        self.by_measurement: Counter[str] = Counter()
+        self.models: set[str] = set()  # model labels in the points: names, or sha256:<prefix> when unnamed
 
     def wanted(self, e: Entry) -> bool:
         """The unit's own lines and systemd's lines about it; text input has no UNIT field."""
@@ -36,11 +40,18 @@ class Pipeline:
         return True
 
     def feed(self, entries: Iterable[Entry]) -> None:
-        stats, feed, add, wanted = self.stats, self.timeline.feed, self.sink.add, self.wanted
+        stats, feed, add, wanted, spans = self.stats, self.timeline.feed, self._add, self.wanted, self.spans
         for e in entries:
             if not wanted(e):
                 self.other_unit += 1
                 continue
+            span = spans.get(e.host)
+            if span is None:
+                spans[e.host] = [e.ts_us, e.ts_us]
+            elif e.ts_us > span[1]:
+                span[1] = e.ts_us
+            elif e.ts_us < span[0]:
+                span[0] = e.ts_us
             evs = parse_entry(e, stats)
             if evs:
                 for event in evs:
@@ -50,7 +61,6 @@ class Pipeline:
                         self._correlate_error(event, exc)
                         continue
                     if pts:
-                        self.points += len(pts)
                         add(pts)
             elif self.sink.due():
                 self.sink.flush()
@@ -76,8 +86,17 @@ class Pipeline:
         """End of input: whatever the correlator still holds (held requests, open sessions)."""
         pts = self.timeline.finish()
         if pts:
-            self.points += len(pts)
-            self.sink.add(pts)
+            self._add(pts)
+
+    def _add(self, pts: list) -> None:
+        self.points += len(pts)
+        count, models = self.by_measurement, self.models
+        for p in pts:
+            count[p.measurement] += 1
+            m = p.tags.get("model")
+            if m:
+                models.add(m)
+        self.sink.add(pts)
 
     def summary(self) -> dict:
         d = self.stats.as_dict()

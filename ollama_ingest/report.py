@@ -261,14 +261,19 @@ class InfluxQLReader:
     language = "influxql"
 
     def __init__(self, url: str, database: str, token: str = "", *, timeout_s: float = 30.0,
-                 verify_ssl: bool = True) -> None:
+                 verify_ssl: bool = True, ca_file=None) -> None:
+        import ssl
+
         self.url, self.database, self._token = url.rstrip("/"), database, token
         self.timeout_s = timeout_s
         self._ssl = None
         if not verify_ssl:
-            import ssl
-
             self._ssl = ssl._create_unverified_context()  # the user asked for --insecure
+        elif ca_file:
+            self._ssl = ssl.create_default_context(cafile=str(ca_file))
+
+    def close(self) -> None:
+        pass  # one connection per query: nothing held
 
     def __repr__(self) -> str:
         return f"InfluxQLReader({self.url!r}, {self.database!r})"
@@ -313,13 +318,13 @@ class FluxReader:
     language = "flux"
 
     def __init__(self, url: str, org: str, bucket: str, token: str, *, timeout_s: float = 30.0,
-                 verify_ssl: bool = True, client=None) -> None:
+                 verify_ssl: bool = True, client=None, ca_file=None) -> None:
         self.url, self.org, self.bucket = url.rstrip("/"), org, bucket
         if client is None:
             from influxdb_client import InfluxDBClient
 
             client = InfluxDBClient(url=self.url, token=token, org=org, timeout=int(timeout_s * 1000),
-                                    verify_ssl=verify_ssl)
+                                    verify_ssl=verify_ssl, **({"ssl_ca_cert": str(ca_file)} if ca_file else {}))
         self.client = client
 
     def __repr__(self) -> str:

@@ -221,7 +221,7 @@ def service_env(extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("OLLAMA_", "INFLUXDB_V2_", "NOTIFY_SOCKET", "WATCHDOG_", "STATE_DIRECTORY",
                                 "CREDENTIALS_DIRECTORY", "JOURNAL_STREAM"))}
-    env.update({"OLLAMA_INGEST_CONFIG": "/nonexistent/config.toml", "OLLAMA_INGEST_TOKEN": "test-token",
+    env.update({"OLLAMA_INGEST_CONFIG": os.devnull, "OLLAMA_INGEST_TOKEN": "test-token",
                 "OLLAMA_INGEST_OLLAMA_URL": "http://127.0.0.1:9", "OLLAMA_INGEST_INVENTORY_INTERVAL_S": "0",
                 "OLLAMA_MODELS": "/nonexistent/models", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"})
     env.update(extra or {})

@@ -21,6 +21,7 @@ def clean_env(monkeypatch, tmp_path):
         if k.startswith(("OLLAMA_", "INFLUXDB_V2_")) or k in ("STATE_DIRECTORY", "CREDENTIALS_DIRECTORY"):
             monkeypatch.delenv(k)
     monkeypatch.setenv("OLLAMA_INGEST_CONFIG", str(tmp_path / "config.toml"))
+    (tmp_path / "config.toml").write_text("")  # named by OLLAMA_INGEST_CONFIG: it must exist
     return tmp_path
 
 
@@ -158,7 +159,7 @@ def test_settings_still_constructible_directly_for_backfill():
 
 def cli(args, env_extra=None, tmp_path=None):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OLLAMA_", "INFLUXDB_V2_"))}
-    env.update({"PYTHONPATH": str(ROOT), "OLLAMA_INGEST_CONFIG": "/nonexistent.toml", **(env_extra or {})})
+    env.update({"PYTHONPATH": str(ROOT), "OLLAMA_INGEST_CONFIG": os.devnull, **(env_extra or {})})
     return subprocess.run([sys.executable, "-m", "ollama_ingest.cli", *args], capture_output=True, text=True,
                           env=env, cwd=ROOT, timeout=60)
 

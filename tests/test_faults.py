@@ -379,7 +379,7 @@ def test_the_token_never_appears_in_output_logs_or_errors(influx_db, tmp_path):
 
 
 def test_the_token_is_not_in_exception_texts_nor_in_the_settings(influx, monkeypatch, tmp_path):
-    monkeypatch.setenv("OLLAMA_INGEST_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("OLLAMA_INGEST_CONFIG", os.devnull)
     monkeypatch.setenv("OLLAMA_INGEST_TOKEN", TOKEN)
     s = load_settings()
     assert s.resolved_token() == TOKEN
@@ -453,7 +453,7 @@ def test_tls_is_verified_by_default_and_insecure_turns_it_off_with_a_warning(inf
     for k in list(os.environ):
         if k.startswith(("OLLAMA_", "INFLUXDB_V2_")):
             monkeypatch.delenv(k)
-    monkeypatch.setenv("OLLAMA_INGEST_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("OLLAMA_INGEST_CONFIG", os.devnull)
     url = tls_proxy.url
     # the defaults: the client verifies (a self-signed certificate is refused, with a hint)
     for sink in (InfluxSink(url, "o", db, "t"), make_sink(load_settings({"url": url, "bucket": db}), time.sleep)):

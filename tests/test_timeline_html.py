@@ -154,6 +154,9 @@ class FakeReader:
     def __init__(self, layers: dict[str, list[dict]]):
         self.layers, self.asked = layers, []
 
+    def close(self) -> None:
+        pass
+
     def rows(self, q, w):
         self.asked.append(q.name)
         return [dict(r) for r in self.layers.get(q.name, [])]
@@ -238,6 +241,10 @@ def test_flux_is_the_default_backend(monkeypatch, tmp_path):
 def test_timeline_command_reads_influxql_and_writes_the_page(era_e, tmp_path, capsys):
     influx, db = era_e
     out = tmp_path / "sub" / "t.html"
+    # a directory that does not exist is an error, not a silent mkdir (a typo would hide the page)
+    assert timeline_cli(influx, db, out, "--host", "gpu-host-e") == 2
+    assert f"{out.parent} does not exist" in capsys.readouterr().err and not out.parent.exists()
+    out.parent.mkdir()
     assert timeline_cli(influx, db, out, "--host", "gpu-host-e") == 0
     printed = capsys.readouterr().out
     assert str(out) in printed and "3 sessions" in printed

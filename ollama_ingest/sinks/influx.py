@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
 
 from .lineprotocol import Point, to_line
+from .tls import tls_is_permanent, tls_message
 
 log = logging.getLogger("ollama_ingest.influx")
 
@@ -48,14 +49,15 @@ class FlushAborted(Exception):
 class InfluxSink:
     def __init__(self, url: str, org: str, bucket: str, token: str, *, batch_size: int = 5000,
                  flush_interval_s: float = 1.0, timeout_s: float = 10.0, verify_ssl: bool = True,
-                 max_backoff_s: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
+                 max_backoff_s: float = 30.0, sleep: Callable[[float], None] = time.sleep,
+                 ca_file: str | None = None) -> None:
         from influxdb_client import InfluxDBClient
         from influxdb_client.service.write_service import WriteService
 
         self.url, self.org, self.bucket = url, org, bucket
         self.timeout_s = timeout_s
         self.client = InfluxDBClient(url=url, token=token, org=org, timeout=int(timeout_s * 1000),
-                                     verify_ssl=verify_ssl)
+                                     verify_ssl=verify_ssl, **({"ssl_ca_cert": str(ca_file)} if ca_file else {}))
         self.write_service = WriteService(self.client.api_client)
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
@@ -129,8 +131,7 @@ class InfluxSink:
             if status in (401, 403, 404):
                 return False, str(self._config_error(status, exc))
             if status == 0:  # influxdb-client reports TLS failures as status 0
-                return False, (f"TLS failure at {self.url}: {_error_message(exc)} "
-                               "(verify_ssl / --insecure if the certificate is self-signed)")
+                return False, tls_message(self.url, exc)
             return False, f"InfluxDB answered {status}: {_error_message(exc)}"
         except _transport_errors() as exc:
             return False, f"InfluxDB unreachable at {self.url}: {_describe(exc)}"
@@ -139,6 +140,75 @@ class InfluxSink:
     def counters(self) -> dict:
         return {"written": self.written, "dropped": self.dropped, "requests": self.requests,
                 "write_errors": dict(self.write_errors), "drop_reasons": dict(self.drop_reasons)}
+
+    @property
+    def outage_s(self) -> float:
+        """How long the database has been failing (0 while it answers)."""
+        return 0.0 if self._down_since is None else time.monotonic() - self._down_since
+
+    def ping(self, timeout_s: float | None = None) -> None:
+        """One ``GET /ping``: returns when the server answers; raises ``SinkConfigError`` for what waiting
+        cannot fix (TLS), else the transport error (for a caller deciding whether to wait)."""
+        from influxdb_client.rest import ApiException
+        from influxdb_client.service.ping_service import PingService
+
+        try:
+            PingService(self.client.api_client).get_ping(
+                _request_timeout=int((timeout_s or self.timeout_s) * 1000))
+        except ApiException as exc:
+            if (exc.status or 0) == 0:
+                if tls_is_permanent(exc):
+                    raise SinkConfigError(tls_message(self.url, exc)) from None
+                raise ConnectionError(tls_message(self.url, exc)) from None
+            raise ConnectionError(f"InfluxDB at {self.url} answered {exc.status} to /ping: "
+                                  f"{_error_message(exc)[:200]}") from None
+
+    def delete(self, start: str, stop: str, predicate: str) -> None:
+        """``POST /api/v2/delete`` of [start, stop] (RFC 3339, both inclusive) matching ``predicate``.
+
+        Retried like a write while the database is unavailable; a refusal is a ``SinkConfigError``.
+        """
+        from influxdb_client.domain.delete_predicate_request import DeletePredicateRequest
+        from influxdb_client.rest import ApiException
+        from influxdb_client.service.delete_service import DeleteService
+
+        body = DeletePredicateRequest(start=start, stop=stop, predicate=predicate)
+        backoff = 0.5
+        while True:
+            timeout_ms = int(self.timeout_s * 1000)
+            if self.deadline is not None:
+                left = self.deadline - time.monotonic()
+                if left <= 0:
+                    raise FlushAborted("deadline passed before a delete was acknowledged")
+                timeout_ms = max(50, min(timeout_ms, int(left * 1000)))
+            try:
+                self.requests += 1
+                DeleteService(self.client.api_client).post_delete(
+                    delete_predicate_request=body, org=self.org, bucket=self.bucket, _request_timeout=timeout_ms)
+            except ApiException as exc:
+                status = exc.status or 0
+                if status == 0 and tls_is_permanent(exc):
+                    raise SinkConfigError(tls_message(self.url, exc)) from None
+                if status in (401, 403):
+                    raise self._config_error(status, exc) from None
+                if 400 <= status < 500 and status != 429:
+                    raise SinkConfigError(
+                        f"InfluxDB at {self.url} refused to delete ({status}: {_error_message(exc)[:200]}): a "
+                        f"backfill replaces the window it covers with the v2 delete API (InfluxDB 2.x, 1.8+); check "
+                        f"bucket {self.bucket!r} and org {self.org!r}, or use --no-replace") from None
+                self.write_errors[f"http {status}" if status else "tls"] += 1
+                self._outage(f"InfluxDB answered {status or 'a TLS error'} to a delete "
+                             f"({_error_message(exc)[:120]})")
+            except _transport_errors() as exc:
+                self.write_errors["connection"] += 1
+                self._outage(f"InfluxDB unreachable at {self.url}: {_describe(exc)}")
+            else:
+                if self._down_since is not None:
+                    log.warning("InfluxDB is back after %.1f s; writing again", time.monotonic() - self._down_since)
+                    self._down_since = None
+                return
+            self._pause(max(MIN_RETRY_GAP_S, backoff * self._rng.uniform(0.5, 1.0)))
+            backoff = min(backoff * 2, self.max_backoff_s)
 
     # -- internals -----------------------------------------------------------------------------
     def _once(self, key: str, level: int, msg: str, *args) -> None:
@@ -178,6 +248,8 @@ class InfluxSink:
                 self._post(lines)
             except ApiException as exc:
                 status = exc.status or 0
+                if status == 400 and "HTTP request to an HTTPS server" in _error_message(exc):
+                    raise SinkConfigError(f"InfluxDB at {self.url} speaks TLS: use an https:// url") from None
                 if status in (400, 422):
                     self._isolate(lines, exc)
                     return
@@ -195,6 +267,8 @@ class InfluxSink:
                     raise self._config_error(status, exc) from None
                 if status == 0:  # influxdb-client reports TLS failures as status 0
                     self.write_errors["tls"] += 1
+                    if tls_is_permanent(exc):  # a certificate the client refuses will not change by waiting
+                        raise SinkConfigError(tls_message(self.url, exc)) from None
                     self._outage(f"InfluxDB at {self.url}: {_error_message(exc)} "
                                  "(verify_ssl / --insecure if the certificate is self-signed)")
                     wait = backoff
@@ -298,3 +372,4 @@ def _error_message(exc: Exception) -> str:
         except (ValueError, AttributeError):
             pass
     return " ".join(str(body or getattr(exc, "reason", None) or exc).split())[:300]  # one line, for logs
+

@@ -90,14 +90,16 @@ def open_input(path: str, fmt: str = "auto", *, unit: str | None = "ollama.servi
         reader = JsonReader(stream, head)
     else:
         reader = TextReader(stream, head, year=year, tz=tz)
-    return _Windowed(reader, since, until)
+    return _Windowed(reader, since, until, stream)
 
 
 class _Windowed:
     """Applies --since/--until to readers that cannot seek, and carries the reader's counters."""
 
-    def __init__(self, reader: Source, since: datetime | None, until: datetime | None) -> None:
+    def __init__(self, reader: Source, since: datetime | None, until: datetime | None,
+                 stream: BinaryIO | None = None) -> None:
         self.reader = reader
+        self.stream = stream  # the file read, for progress: bytes_read / size
         self.since_us = int(since.timestamp() * 1_000_000) if since else None
         self.until_us = int(until.timestamp() * 1_000_000) if until else None
 
@@ -112,6 +114,14 @@ class _Windowed:
     @property
     def assumptions(self) -> list[str]:
         return getattr(self.reader, "assumptions", [])
+
+    def position(self) -> tuple[int, int] | None:
+        """(bytes read, size) of a regular file being read; None for journals, pipes and stdin."""
+        try:
+            size = os.fstat(self.stream.fileno()).st_size if self.stream is not None else 0
+            return (self.stream.tell(), size) if size else None
+        except (OSError, ValueError, AttributeError):  # closed, or not a file
+            return None
 
     def __iter__(self) -> Iterable[Entry]:
         if self.since_us is None and self.until_us is None:

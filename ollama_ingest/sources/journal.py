@@ -80,6 +80,10 @@ class JournalReader:
             self.reader.seek_head()
         self.cursor_to_skip = cursor
 
+    def position(self) -> tuple[int, int] | None:
+        """Journals have no byte position to show progress by (see ``_Windowed.position``)."""
+        return None
+
     def __iter__(self) -> Iterator[Entry]:
         r = self.reader
         keep = self.keep

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 import urllib.error
 import urllib.request
@@ -12,23 +11,7 @@ from datetime import datetime
 
 from ..events import ApiPs, PsModel
 
-DEFAULT_URL = "http://127.0.0.1:11434"
-
-
-def ollama_url(env: dict | None = None) -> str:
-    """OLLAMA_HOST as Ollama reads it: ``host``, ``host:port`` or a URL; default 127.0.0.1:11434."""
-    host = (env if env is not None else os.environ).get("OLLAMA_HOST", "").strip()
-    if not host:
-        return DEFAULT_URL
-    if "://" not in host:
-        host = "http://" + host
-    scheme, rest = host.split("://", 1)
-    if ":" not in rest.rsplit("]", 1)[-1]:
-        rest += ":11434"
-    hostpart, _, port = rest.rpartition(":")
-    if hostpart in ("0.0.0.0", "", "[::]"):
-        hostpart = "127.0.0.1"  # a listen-on-all address: talk to it on loopback
-    return f"{scheme}://{hostpart}:{port}".rstrip("/")
+# OLLAMA_HOST is read once, by config.normalize_ollama_url (Ollama's own rules); callers pass its URL here.
 
 
 def _get(url: str, timeout: float) -> dict:

@@ -1,8 +1,10 @@
 """A tiny InfluxDB v2-write → v1 HTTP shim, so influxdb-client's v2 write API can talk to InfluxDB 1.6.
 
 Maps ``POST /api/v2/write?bucket=B&precision=P`` to ``POST /write?db=B&precision=n|u|ms|s`` (body passed
-through as is, gzip included), answers ``/health``, proxies ``/ping``, and answers ``GET /api/v2/buckets``
-from ``SHOW DATABASES``. v1 error bodies are rewritten as v2 ones; status and ``Retry-After`` are kept.
+through as is, gzip included), answers ``/health``, proxies ``/ping``, answers ``GET /api/v2/buckets``
+from ``SHOW DATABASES``, and maps ``POST /api/v2/delete`` (start, stop, a predicate of ``key="value"`` terms
+joined by AND, ``_measurement`` among them) to InfluxQL's ``DELETE FROM … WHERE tag='v' AND time >= … AND
+time <= …``. v1 error bodies are rewritten as v2 ones; status and ``Retry-After`` are kept.
 When the backend is unreachable the client's connection is reset (like a database that is down), unless
 ``down_status`` is set. ``fail_next()`` makes the next writes fail with a chosen status (429/503 tests).
 InfluxDB 2.x answers a field type conflict with 422 "unprocessable entity", 1.6 with 400: ``v2_conflicts=True``
@@ -15,6 +17,7 @@ import collections
 import hashlib
 import http.client
 import json
+import re
 import socket
 import struct
 import sys
@@ -56,6 +59,7 @@ class V2Shim:
         self.backend = (u.hostname, u.port or 80)
         self.token, self.timeout, self.down_status = token, timeout, down_status
         self.v2_conflicts = v2_conflicts
+        self.deletes = 0  # delete requests seen
         self._faults: collections.deque = collections.deque()
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
@@ -140,6 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(401, "unauthorized access")
         if u.path == "/api/v2/write" and self.command == "POST":
             return self._write(q, body)
+        if u.path == "/api/v2/delete" and self.command == "POST":
+            return self._delete(q, body)
         if u.path == "/api/v2/buckets" and self.command == "GET":
             return self._buckets(q.get("name"))
         self._error(404, "path not found")
@@ -188,6 +194,37 @@ class _Handler(BaseHTTPRequestHandler):
         path = "/write?" + urlencode({"db": q["bucket"], "precision": precision})
         self._proxy("POST", path, body, headers, bucket=q["bucket"])
 
+    def _delete(self, q: dict, body: bytes) -> None:
+        self.shim.deletes += 1
+        if not q.get("bucket"):
+            return self._error(400, "bucket not specified")
+        try:
+            req = json.loads(body)
+            start, stop = str(req["start"]), str(req["stop"])
+            terms = _parse_predicate(req.get("predicate") or "")
+        except (ValueError, KeyError, TypeError) as e:
+            return self._error(400, f"invalid request: {e}")
+        measurement = terms.pop("_measurement", None)
+        where = [f'"{_ident(k)}" = {_literal(v)}' for k, v in terms.items()]
+        where += [f"time >= {_literal(start)}", f"time <= {_literal(stop)}"]
+        stmt = "DELETE" + (f' FROM "{_ident(measurement)}"' if measurement else "") + " WHERE " + " AND ".join(where)
+        params = urlencode({"db": q["bucket"], "q": stmt})
+        try:
+            status, _, data = self.shim.backend_call("POST", "/query?" + params, b"",
+                                                     {"Content-Type": "application/x-www-form-urlencoded"})
+        except OSError as e:
+            return self._backend_down(e)
+        try:
+            answer = json.loads(data)
+            err = answer.get("error") or next((r["error"] for r in answer.get("results", []) if "error" in r), None)
+        except (ValueError, AttributeError, TypeError):
+            err = data.decode("utf-8", "replace")[:200] if status != 200 else None
+        if err and "database not found" in err:
+            return self._error(404, f'bucket "{q["bucket"]}" not found')
+        if err or status != 200:
+            return self._error(400 if status < 500 else status, err or f"influxdb answered {status}")
+        self._send(204)
+
     def _buckets(self, name: str | None) -> None:
         try:
             status, _, data = self.shim.backend_call("GET", "/query?" + urlencode({"q": "SHOW DATABASES"}))
@@ -215,3 +252,34 @@ class _Handler(BaseHTTPRequestHandler):
             for n in names
         ]
         self._send(200, {"links": {"self": "/api/v2/buckets"}, "buckets": buckets})
+
+
+_TERM = re.compile(r'\s*([A-Za-z_][\w.-]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*')
+_AND = re.compile(r"AND\s+", re.I)
+
+
+def _parse_predicate(text: str) -> dict[str, str]:
+    """``_measurement="m" AND host="h"`` → {"_measurement": "m", "host": "h"}: the subset of InfluxDB 2.x's
+    delete predicate (tag equality joined by AND) that a backfill sends; anything else is an error."""
+    terms: dict[str, str] = {}
+    pos, text = 0, text.strip()
+    while pos < len(text):
+        m = _TERM.match(text, pos)
+        if m is None:
+            raise ValueError(f"unsupported predicate at {text[pos:pos + 40]!r}")
+        terms[m.group(1)] = re.sub(r"\\(.)", r"\1", m.group(2))
+        pos = m.end()
+        if pos < len(text):
+            and_ = _AND.match(text, pos)
+            if and_ is None:
+                raise ValueError(f"expected AND at {text[pos:pos + 40]!r}")
+            pos = and_.end()
+    return terms
+
+
+def _ident(name: str) -> str:
+    return name.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
