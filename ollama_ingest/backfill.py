@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -69,8 +70,8 @@ class OutageWatch:
                                     f"{self.bound_s:g} s)")
             if down - self._reported >= STATUS_EVERY_S:
                 self._reported = down
-                log.warning("InfluxDB at %s unavailable for %.0f s: holding %d points; giving up after %.0f s "
-                            "(--max-outage)", self.url, down, self.sink.pending, self.bound_s)
+                log.warning("InfluxDB at %s unavailable for %.0f s: the batch waits, nothing is lost; giving up "
+                            "after %.0f s (--max-outage)", self.url, int(down), self.bound_s)
             left = end - time.monotonic()
             if left <= 0:
                 return
@@ -183,7 +184,7 @@ def _backfill(args, settings: Settings) -> int:
     t0 = time.monotonic()
     try:
         with progress.logging():
-            labels = args.inputs or ["the local journal"]
+            labels = [os.path.basename(p.rstrip("/")) or p for p in args.inputs] or ["the local journal"]
             pipeline.run([progress.track(src, label) for src, label in zip(sources, labels, strict=True)])
             pipeline.sink.close()
     except (KeyboardInterrupt, Interrupted) as exc:

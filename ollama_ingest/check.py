@@ -110,21 +110,22 @@ def check_ollama(s: Settings) -> Result:
 
 def check_influx(s: Settings) -> Result:
     from .selfmon import hostname
-    from .sinks.influx import InfluxSink
+    from .sinks.influx import InfluxSink, SinkConfigError
     from .sinks.lineprotocol import Point, to_line
 
     try:
         token = s.resolved_token()
     except ConfigError as exc:
         return False, str(exc)
-    sink = InfluxSink(s.url, s.org, s.bucket, token, timeout_s=min(s.timeout_s, 5.0), verify_ssl=s.verify_ssl)
+    sink = InfluxSink(s.url, s.org, s.bucket, token, timeout_s=min(s.timeout_s, 5.0), verify_ssl=s.verify_ssl,
+                      ca_file=s.ca_file)
     try:
         try:
-            alive = sink.client.ping()
-        except Exception:  # influxdb-client's ping() catches most; be sure
-            alive = False
-        if not alive:
-            return False, f"no answer from {s.url}/ping (url / INFLUXDB_V2_URL)"
+            sink.ping()
+        except SinkConfigError as exc:  # TLS: the certificate error itself
+            return False, str(exc)
+        except ConnectionError as exc:
+            return False, f"no answer from {s.url}/ping (url / INFLUXDB_V2_URL): {exc}"
         line = to_line(Point("ollama_ingest", {"host": hostname()}, {"check": True}, time.time_ns()))
         ok, what = sink.probe(line)
         token_from = s.token_source()

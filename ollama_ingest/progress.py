@@ -69,12 +69,12 @@ class _Tracked:
         src = self.source
         position = src.position
         pos = position()
+        common = {"desc": self.label, "leave": False, "file": self.progress.stream, "mininterval": UPDATE_EVERY_S,
+                  **_width(self.progress.stream)}
         if pos is not None:
-            bar = tqdm(total=pos[1], unit="B", unit_scale=True, unit_divisor=1024, desc=self.label, leave=False,
-                       file=self.progress.stream, dynamic_ncols=True, mininterval=UPDATE_EVERY_S)
+            bar = tqdm(total=pos[1], unit="B", unit_scale=True, unit_divisor=1024, **common)
         else:
-            bar = tqdm(unit=" entries", unit_scale=True, desc=self.label, leave=False, file=self.progress.stream,
-                       dynamic_ncols=True, mininterval=UPDATE_EVERY_S)
+            bar = tqdm(unit=" entries", unit_scale=True, **common)
         self.progress.close()
         self.progress._bar = bar
         t0 = time.monotonic()
@@ -100,3 +100,16 @@ class _Tracked:
             bar.set_postfix_str(f"{entries:,} entries, {rate:,.0f} entries/s", refresh=False)
         else:
             bar.update(entries - bar.n)
+
+
+def _width(stream) -> dict:
+    """Follow the terminal's size; a terminal that reports none (a serial console, ``script``) gets 100 columns
+    and 24 rows (tqdm would draw nothing in 0 columns or 0 rows)."""
+    import os
+
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        size = os.terminal_size((0, 0))
+    return {**({"dynamic_ncols": True} if size.columns else {"ncols": 100}),
+            **({} if size.lines else {"nrows": 24})}  # tqdm hides a bar below the last row: 0 rows hides all

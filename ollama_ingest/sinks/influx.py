@@ -162,6 +162,8 @@ class InfluxSink:
                 raise ConnectionError(tls_message(self.url, exc)) from None
             raise ConnectionError(f"InfluxDB at {self.url} answered {exc.status} to /ping: "
                                   f"{_error_message(exc)[:200]}") from None
+        except _transport_errors() as exc:
+            raise ConnectionError(f"InfluxDB unreachable at {self.url}: {_describe(exc)}") from None
 
     def delete(self, start: str, stop: str, predicate: str) -> None:
         """``POST /api/v2/delete`` of [start, stop] (RFC 3339, both inclusive) matching ``predicate``.

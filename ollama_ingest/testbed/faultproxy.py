@@ -60,8 +60,8 @@ class FaultProxy:
         """Faults actually applied (not the requests passed through)."""
         return sum(v for k, v in self.counts.items() if k not in ("requests", "passed", "other"))
 
-    def start(self) -> FaultProxy:
-        self._listener = socket.create_server(("127.0.0.1", 0))
+    def start(self, port: int = 0) -> FaultProxy:
+        self._listener = socket.create_server(("127.0.0.1", port))
         scheme = "https" if self.ssl_context else "http"
         self.url = f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}"
         threading.Thread(target=self._accept, name="faultproxy", daemon=True).start()
