@@ -1,0 +1,141 @@
+"""Help and defaults (issue 12.8) and one Ollama URL (12.9)."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ollama_ingest import cli
+from ollama_ingest.config import normalize_ollama_url
+
+from .service_support import ROOT, run_cli, service_env
+
+
+def subparsers(p: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    action = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction))
+    return dict(action.choices)
+
+
+def test_every_option_has_help_that_shows_its_default():
+    top = cli.build_parser()
+    assert "``" not in top.description and "pipeline" not in top.description.split("\n")[0]
+    for name, sub in subparsers(top).items():
+        for a in sub._actions:
+            if isinstance(a, argparse._HelpAction):
+                continue
+            assert a.help, (name, a.dest)
+            assert "default" in a.help or "required" in a.help, (name, a.option_strings or a.dest, a.help)
+
+
+def test_verbose_works_before_and_after_the_subcommand():
+    p = cli.build_parser()
+    assert p.parse_args(["backfill", "-v", "x"]).verbose == 1
+    assert p.parse_args(["-v", "backfill", "x"]).verbose == 1
+    assert p.parse_args(["timeline", "--html", "x", "-vv"]).verbose == 2
+    assert p.parse_args(["check"]).verbose == 0
+
+
+def test_a_missing_config_file_named_by_the_environment_is_an_error(tmp_path):
+    missing = tmp_path / "typo.toml"
+    for args in (["backfill", "--dry-run", "/dev/null"], ["check"], ["inventory"]):
+        r = run_cli(args, {"OLLAMA_INGEST_CONFIG": str(missing)})
+        assert r.returncode == 2 and r.stderr.strip() == \
+            f"ollama-ingest: OLLAMA_INGEST_CONFIG names {missing}, which does not exist", r.stderr
+
+
+# -- one Ollama URL, Ollama's rules (envconfig.Host + ConnectableHost) -------------------------------------------
+@pytest.mark.parametrize("value,url", [
+    ("http://h/", "http://h:80"),  # http without a port is 80, as in Ollama; no "/:11434"
+    ("https://x", "https://x:443"),
+    ("https://example.com/ollama", "https://example.com:443/ollama"),  # a proxy path is kept
+    ("http://h:8080/a/b/", "http://h:8080/a/b"),
+    ("::", "http://[::1]:11434"),
+    ("[::]", "http://[::1]:11434"),
+    ("::1", "http://[::1]:11434"),
+    ("[::1]:1337", "http://[::1]:1337"),
+    ("0.0.0.0", "http://127.0.0.1:11434"),
+    ("0.0.0.0:8080", "http://127.0.0.1:8080"),
+    (":11434", "http://127.0.0.1:11434"),
+    (":66000", "http://127.0.0.1:11434"),  # a bad port falls back to the default
+    ("example.com", "http://example.com:11434"),
+    ("ollama.com", "https://ollama.com:443"),
+    (' "1.2.3.4" ', "http://1.2.3.4:11434"),
+    ("", "http://127.0.0.1:11434"),
+])
+def test_ollama_host_is_read_by_ollamas_rules(value, url):
+    assert normalize_ollama_url(value) == url
+
+
+def test_a_scheme_ollama_does_not_speak_is_an_error():
+    with pytest.raises(ValueError, match="http:// or https://"):
+        normalize_ollama_url("ftp://h")
+
+
+class _Ollama(BaseHTTPRequestHandler):
+    BLOB = "c" * 64
+
+    def log_message(self, *a):
+        pass
+
+    def _json(self, doc):
+        body = json.dumps(doc).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    hits: list[str] = []
+
+    def do_GET(self):
+        self.hits.append(self.path)
+        self._json({"models": [{"name": "from-the-api:7b", "digest": "d" * 64, "size": 5}]})
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._json({"modelfile": f"FROM /models/blobs/sha256-{self.BLOB}\n"})
+
+
+@pytest.fixture
+def ollama_api():
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Ollama)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+def cli_env(extra: dict) -> dict:
+    env = service_env(extra)
+    if "OLLAMA_INGEST_OLLAMA_URL" not in extra:  # the tests' default points to a closed port
+        env.pop("OLLAMA_INGEST_OLLAMA_URL")
+    return env
+
+
+@pytest.mark.parametrize("how", ["OLLAMA_HOST", "config.toml", "--ollama-url"])
+def test_inventory_and_backfill_ask_the_configured_ollama(ollama_api, tmp_path, how):
+    port = ollama_api
+    env, args = {}, []
+    if how == "OLLAMA_HOST":
+        env["OLLAMA_HOST"] = f"127.0.0.1:{port}"  # host:port, as Ollama's own users write it
+    elif how == "config.toml":
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(f'ollama_url = "http://127.0.0.1:{port}/"\n')
+        env["OLLAMA_INGEST_CONFIG"] = str(cfg)
+    else:
+        args = ["--ollama-url", f":{port}"]
+    run = functools.partial(subprocess.run, capture_output=True, text=True, env=cli_env(env), cwd=ROOT, timeout=60)
+    inv = run([sys.executable, "-m", "ollama_ingest.cli", "inventory", "--json", "--no-cli", *args])
+    assert inv.returncode == 0, inv.stderr
+    assert [m["name"] for m in json.loads(inv.stdout)["models"]] == ["from-the-api:7b"]
+    _Ollama.hits.clear()
+    bf = run([sys.executable, "-m", "ollama_ingest.cli", "backfill", "--dry-run", "/dev/null", *args])
+    assert bf.returncode == 0, bf.stderr
+    assert _Ollama.hits == ["/api/tags"]  # backfill asked the same Ollama for its model names
