@@ -106,10 +106,10 @@ UNLOADS = _q("unloads", "Unloads (red markers, at the end of each closed session
     'import "date"', _FROM, _RANGE_BACK, _m("ollama_session"), _PIVOT,
     "  |> filter(fn: (r) => not r.open and r.end >= int(v: v.timeRangeStart) / 1000000)",
     '  |> map(fn: (r) => ({r with _time: time(v: r.end * 1000000), layer: "unload"}))', "  |> group()",
-], 'SELECT "host", "model", "series", "end", "unload_reason", "evidence", "requests" FROM "ollama_session" '
-   f'WHERE {_IQL_HOST} AND time >= ${{__from}}ms - $lookback AND time <= ${{__to}}ms AND "end" >= ${{__from}} '
-   'AND "end" <= ${__to} AND "open" = false',
-   "from the session, not the unload event: the marker sits exactly where the grey bar ends")
+], 'SELECT "host", "model", "end", "layer", "reason" AS "unload_reason", "evidence", "requests" FROM "ollama_event" '
+   f"WHERE {_IQL_HOST} AND \"kind\" = 'unload' AND $timeFilter",
+   "from the session, not the unload event: the marker sits exactly where the grey bar ends; InfluxQL cannot "
+   "move a point's time, so its version reads the unload event, written at the unload time")
 
 TIMELINE_LAYERS = {"session": SESSIONS, "load": LOADS, "request": REQUESTS, "warning": WARNINGS,
                    "unload": UNLOADS}
@@ -183,7 +183,8 @@ UNLOAD_MARKS = _q("unload_marks", "Unloads (annotation)", [
     '  |> map(fn: (r) => ({_time: time(v: r.end * 1000000), text: r.model + " unloaded: " + r.unload_reason, '
     "tags: r.evidence}))",
     "  |> group()",
-], UNLOADS.influxql)
+], 'SELECT "message" AS "text", "evidence" AS "tags", "model", "host" FROM "ollama_event" '
+   f"WHERE {_IQL_HOST} AND \"kind\" = 'unload' AND $timeFilter")
 
 HOSTS_VARIABLE = Query("host_variable", "host variable", 'import "influxdata/influxdb/schema"\n'
                        'schema.tagValues(bucket: "${bucket}", tag: "host", start: v.timeRangeStart)',

@@ -378,9 +378,18 @@ def test_influxql_versions_return_the_expected_rows(era_e):
     assert [(x["kind"], x["model"]) for x in sorted(warns, key=lambda x: x["time_ns"])] == \
         [("vram_timeout", "gemma3:12b")] * 3 + [("vram_timeout", "phi4:latest")] * 3
 
+    # every warning marker ends where it starts and says its layer (the Gantt panel needs both)
+    assert all(x["end"] == x["time_ns"] // 1_000_000 and x["layer"] == "warning" for x in warns)
+
     unloads = reader.rows(report.UNLOADS, w)
     assert sorted((u["model"], u["end"]) for u in unloads) == sorted(
         (s["model"], s["end"]) for s in want if not s["open"] and s["end"] <= hi_ms)
+    # at the unload time, not at the session's start; with end and layer like the Flux version
+    assert unloads and all(u["time_ns"] // 1_000_000 == u["end"] and u["layer"] == "unload" for u in unloads)
+    assert {"unload_reason", "evidence", "requests"} <= set(unloads[0])
+    marks = reader.rows(report.UNLOAD_MARKS, w)
+    assert sorted(m["time_ns"] for m in marks) == sorted(u["time_ns"] for u in unloads)
+    assert all(m["text"].startswith("unloaded: ") and m["tags"] for m in marks)
 
     table = reader.rows(report.SESSIONS_TABLE, w)
     assert times(table) == times(want) and {"series", "end", "unload_reason", "requests"} <= set(table[0])

@@ -36,6 +36,11 @@ FREED_MIN_BYTES = 512 << 20  # less than this between two VRAM readings is noise
 _EMBED_NAME = re.compile(r"embed|minilm|bge-|e5-|gte-|arctic-embed|paraphrase", re.I)
 
 
+# the ollama_event kinds drawn as yellow warning markers (report.WARNING_KINDS): they carry end and layer
+MARKER_KINDS = frozenset({"vram_timeout", "prompt_truncated", "client_aborted", "model_too_large",
+                          "runner_terminated", "load_failed", "runner_not_running", "runtime_oom", "eviction"})
+
+
 @dataclass
 class Session:
     """One runner lifetime: load start → load end → requests → unload."""
@@ -148,6 +153,8 @@ class Timeline:
     def _event(self, host: str, ts_ns: int, kind: str, s: Session | None = None, **fields) -> Point:
         fields = {k: v for k, v in fields.items() if v is not None}
         fields.setdefault("message", kind)
+        if kind in MARKER_KINDS:  # a Gantt marker ends where it starts; InfluxQL cannot compute either
+            fields.update(end=ts_ns // 1_000_000, layer="warning")
         return self._unique(Point("ollama_event", {"host": host, "kind": kind, "model": self.model_label(s)},
                                   fields, ts_ns))
 
@@ -272,7 +279,7 @@ class Timeline:
         """The red marker. Its identity is the session's (model, end): a revision overwrites it."""
         s.unload_emitted = True
         fields = {"message": f"unloaded: {s.reason}", "reason": s.reason, "evidence": s.evidence,
-                  "requests": s.requests}
+                  "requests": s.requests, "end": (s.end_ns or s.start_ns) // 1_000_000, "layer": "unload"}
         return Point("ollama_event", {"host": s.host, "kind": "unload", "model": self.model_label(s)},
                      {k: v for k, v in fields.items() if v is not None}, s.end_ns or s.start_ns)
 
