@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="how long before the window a session may have begun (default: 30d)")
     fit = tl.add_mutually_exclusive_group()
     fit.add_argument("--fit", dest="fit", action="store_const", const=True,
-                     help="zoom each host to its data (default: only when the data covers under a fifth of the "
+                     help="zoom each host to its data (default: only when the data covers under a tenth of the "
                           "window)")
     fit.add_argument("--whole-window", dest="fit", action="store_const", const=False,
                      help="always draw the whole window (default: see --fit)")

@@ -31,7 +31,7 @@ HEAD_H = 30
 PLOT_X = LABEL_W + 12
 PLOT_W = WIDTH - PLOT_X - PAD_R
 
-AUTO_FIT_SHARE = 0.2
+AUTO_FIT_SHARE = 0.1
 COLORS = {"session": "#9e9e9e", "load": "#3d71d9", "request": "#37a852", "warning": "#f2c94c", "unload": "#e02f44"}
 LEGEND = (("session", "session: loaded, from load start to unload"), ("load", "model load"),
           ("request", "request (start → end)"), ("warning", "warning"), ("unload", "unload"))

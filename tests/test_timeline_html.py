@@ -363,3 +363,45 @@ def test_demo_helper_writes_the_timeline(era_e, tmp_path):
     assert path.is_file() and 'data-host="gpu-host-e"' in page and 'data-host="gpu-host-f"' in page
     counts = {k: page.count(f'data-kind="{k}"') for k in report.LAYERS}
     assert all(counts[k] > 0 for k in report.LAYERS), counts
+
+
+def _plot_spans(page: str) -> dict[str, tuple[float, float]]:
+    import re
+
+    out = {}
+    for m in re.finditer(r'<svg class="host"[^>]*data-host="([^"]+)"|<rect class="plot"[^>]*data-t0-ms="([\d.]+)" data-t1-ms="([\d.]+)"',
+                         page):
+        if m.group(1):
+            host = m.group(1)
+        elif m.group(2):
+            out.setdefault(host, (float(m.group(2)), float(m.group(3))))
+    return out
+
+
+def test_a_window_much_longer_than_the_data_fits_to_it_by_default(era_e, tmp_path):
+    """issue 12.10: a 3-month window around a few hours of data per host would draw slivers."""
+    from datetime import datetime
+
+    influx, db = era_e
+    page = tmp_path / "t.html"
+    w0, w1 = (datetime.fromisoformat(x).timestamp() * 1000 for x in WIDE)
+    assert timeline_cli(influx, db, page, window=WIDE) == 0
+    spans = _plot_spans(page.read_text(encoding="utf-8"))
+    assert set(spans) == {"gpu-host-e", "gpu-host-f"}
+    for t0, t1 in spans.values():
+        assert t1 - t0 < 0.05 * (w1 - w0) and w0 <= t0 < t1 <= w1
+    assert timeline_cli(influx, db, page, "--whole-window", window=WIDE) == 0
+    assert set(_plot_spans(page.read_text(encoding="utf-8")).values()) == {(w0, w1)}
+    # a window the data fills is drawn whole
+    assert timeline_cli(influx, db, page, "--host", "gpu-host-e") == 0
+    s0, s1 = (datetime.fromisoformat(x).timestamp() * 1000 for x in (START, STOP))
+    assert _plot_spans(page.read_text(encoding="utf-8")) == {"gpu-host-e": (s0, s1)}
+
+
+def test_flux_against_influxdb_1_says_to_use_influxql(era_e, tmp_path, capsys):
+    influx, db = era_e
+    out = tmp_path / "t.html"
+    assert main(["timeline", "--url", influx.url, "--bucket", db, "--since", START, "--until", STOP,
+                 "--html", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "404" in err and "--influxql" in err and not out.exists()
