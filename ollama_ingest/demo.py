@@ -71,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("inputs", nargs="*", help="default: every fixtures/*.export")
     ap.add_argument("--models-dir", default=str(FIXTURES / "models"))
-    ap.add_argument("--keep", action="store_true", help="leave InfluxDB running and print how to query it")
+    ap.add_argument("--keep", action="store_true",
+                    help="write into the database that stays up (scripts/setup.sh db start; started if needed) "
+                         "instead of a private one that stops with the demo")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     inputs = args.inputs or sorted(str(p) for p in FIXTURES.glob("*.export"))
@@ -79,7 +81,13 @@ def main(argv: list[str] | None = None) -> int:
         print("demo: no inputs (fixtures/*.export missing)", file=sys.stderr)
         return 1
     bucket = "ollama"
-    db = Influx1().start()
+    if args.keep:
+        from .testbed import serve
+
+        state = serve.start()
+        db = _Running(state["influxd_url"], state["url"])
+    else:
+        db = Influx1().start()
     try:
         db.create_database(bucket)
         print(f"InfluxDB 1.6 on {db.url} (v2 write API at {db.v2_url}), bucket {bucket!r}")
@@ -95,14 +103,33 @@ def main(argv: list[str] | None = None) -> int:
         print_table(summary_rows(db, bucket))
         print(f"\ntimeline: {write_demo_timeline(db, bucket)}")
         if args.keep:
-            print(f"\nInfluxDB keeps running (data in {db.dir}); try:\n"
-                  f"  curl -G {db.url}/query --data-urlencode db={bucket} "
-                  "--data-urlencode 'q=SELECT * FROM ollama_request LIMIT 5'")
-            return 0
+            from .testbed import serve
+
+            print("\nThe database stays up:\n" + serve.describe(state))
+        else:
+            print(NEXT)
     finally:
         if not args.keep:
             db.stop()
     return 0
+
+
+NEXT = """
+This database stops with the demo. Next, your own journal, in a database that stays up:
+  bash scripts/setup.sh db start                       # InfluxDB on 127.0.0.1:8086, data in .db/
+  .venv/bin/ollama-ingest backfill                     # the local journal (root, or the systemd-journal group)
+  .venv/bin/ollama-ingest timeline --influxql --since 7d --html timeline.html
+  bash scripts/setup.sh db stop"""
+
+
+class _Running:
+    """The database of ``scripts/setup.sh db start``, for the demo's read-back (its query is Influx1's)."""
+
+    query = Influx1.query
+    create_database = Influx1.create_database
+
+    def __init__(self, url: str, v2_url: str) -> None:
+        self.url, self.v2_url = url, v2_url
 
 
 if __name__ == "__main__":

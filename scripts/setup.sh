@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
-# Usage: scripts/setup.sh test [pytest args…] | demo [demo args…] | install-deps
+# Usage: scripts/setup.sh test [pytest args…] | demo [demo args…] | db start|stop|status | install-deps
 #
 # Works on a fresh Debian 12 with only git (run as root), or as a user with sudo. Installs the Debian
 # packages (Python, build deps of systemd-python, InfluxDB 1.6, systemd-journal-remote), makes .venv,
 # installs the project into it, then runs the tests or the demo. The tests and the demo start their own
-# private influxd on loopback ports; a system influxd the package may have started is not used.
+# private influxd on loopback ports; a system influxd the package may have started is not used. `db start`
+# keeps one up (data in .db/) for backfilling your own journal after the demo; `db stop` stops it.
 set -euo pipefail
 
 MODE="${1:-}"
 case "$MODE" in
-  test | demo | install-deps) shift ;;
-  *) echo "usage: $0 test|demo|install-deps [args…]" >&2; exit 2 ;;
+  test | demo | db | install-deps) shift ;;
+  *) echo "usage: $0 test|demo|db|install-deps [args…]" >&2; exit 2 ;;
 esac
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -59,5 +60,6 @@ fi
 case "$MODE" in
   test) exec .venv/bin/python -m pytest "$@" ;;
   demo) exec .venv/bin/python -m ollama_ingest.demo "$@" ;;
+  db) exec .venv/bin/python -m ollama_ingest.testbed.serve "$@" ;;
   install-deps) echo "setup.sh: dependencies installed" >&2 ;;
 esac

@@ -276,3 +276,32 @@ def test_query_raises_on_error(influx_db):
         influx.query("SELEC nonsense", db=db)
     with pytest.raises(InfluxQLError):
         influx.query("SELECT * FROM m WHERE", db=db)
+
+
+def test_db_start_keeps_one_database_up_for_backfill_and_timeline_until_stop(tmp_path):
+    """issue 12.11: after the demo, `scripts/setup.sh db start|stop` (here its module) keeps a database up."""
+    import json
+    import subprocess
+    import sys
+
+    from ollama_ingest.testbed import serve
+
+    from .service_support import ROOT, service_env
+
+    d = tmp_path / "db"
+    state = serve.start(d)
+    try:
+        assert serve.start(d) == state  # a second start finds it running
+        env = service_env({"OLLAMA_INGEST_URL": state["url"]})
+        run = [sys.executable, "-m", "ollama_ingest.cli"]
+        bf = subprocess.run([*run, "backfill", str(ROOT / "fixtures" / "era-e.export"), "--json"], env=env,
+                            capture_output=True, text=True, timeout=120)
+        assert bf.returncode == 0 and json.loads(bf.stderr)["written"] == 171, bf.stderr
+        page = tmp_path / "t.html"
+        tl = subprocess.run([*run, "timeline", "--influxql", "--since", "2025-07-22", "--until", "2025-07-24",
+                             "--html", str(page)], env=env, capture_output=True, text=True, timeout=120)
+        assert tl.returncode == 0 and "9 sessions" in tl.stdout, tl.stderr
+    finally:
+        assert serve.stop(d)
+    assert serve.read_state(d) is None and not serve.stop(d)
+    assert (d / "influx" / "data").is_dir()  # the data stays for the next start

@@ -2,7 +2,7 @@
 
 Maps ``POST /api/v2/write?bucket=B&precision=P`` to ``POST /write?db=B&precision=n|u|ms|s`` (body passed
 through as is, gzip included), answers ``/health``, proxies ``/ping``, answers ``GET /api/v2/buckets``
-from ``SHOW DATABASES``, and maps ``POST /api/v2/delete`` (start, stop, a predicate of ``key="value"`` terms
+from ``SHOW DATABASES``, passes ``/query`` (InfluxQL) through, and maps ``POST /api/v2/delete`` (start, stop, a predicate of ``key="value"`` terms
 joined by AND, ``_measurement`` among them) to InfluxQL's ``DELETE FROM … WHERE tag='v' AND time >= … AND
 time <= …``. v1 error bodies are rewritten as v2 ones; status and ``Retry-After`` are kept.
 When the backend is unreachable the client's connection is reset (like a database that is down), unless
@@ -69,9 +69,9 @@ class V2Shim:
     ) -> None:
         self._faults.extend([(status, message, retry_after)] * times)
 
-    def start(self) -> V2Shim:
+    def start(self, port: int = 0) -> V2Shim:
         handler = type("Handler", (_Handler,), {"shim": self})
-        self._server = _Server(("127.0.0.1", 0), handler)
+        self._server = _Server(("127.0.0.1", port), handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, name="v2shim", daemon=True).start()
         return self
@@ -140,6 +140,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._health()
         if u.path == "/ping":
             return self._proxy(self.command, "/ping")
+        if u.path == "/query":  # InfluxQL passes through: one URL writes (v2) and reads (v1)
+            ctype = {"Content-Type": self.headers["Content-Type"]} if self.headers.get("Content-Type") else {}
+            return self._proxy_raw(self.command, self.path, body, ctype)
         if self.shim.token is not None and self.headers.get("Authorization") != f"Token {self.shim.token}":
             return self._error(401, "unauthorized access")
         if u.path == "/api/v2/write" and self.command == "POST":
@@ -181,6 +184,14 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 400 and self.shim.v2_conflicts and msg.startswith("partial write: field type conflict"):
             status, msg = 422, "failure writing points to database: " + msg
         self._error(status, msg, h.get("Retry-After"))
+
+    def _proxy_raw(self, method: str, path: str, body: bytes, headers: dict) -> None:
+        try:
+            status, h, data = self.shim.backend_call(method, path, body, headers)
+        except OSError as e:
+            return self._backend_down(e)
+        keep = {k: v for k, v in h.items() if k.lower() in ("content-type", "date") or k.lower().startswith("x-influxdb")}
+        self._send(status, headers=keep, body=data)
 
     def _write(self, q: dict, body: bytes) -> None:
         if self.shim._faults:
