@@ -157,13 +157,6 @@ class Settings(BaseSettings):
             raise ValueError(f"must be an http:// or https:// URL, not {v!r}")
         return v.rstrip("/")
 
-    @field_validator("ca_file")
-    @classmethod
-    def _check_ca_file(cls, v: Path | None) -> Path | None:
-        if v is not None and not v.is_file():
-            raise ValueError(f"no such file: {v}")
-        return v
-
     @field_validator("ollama_url", mode="before")
     @classmethod
     def _check_ollama_url(cls, v):

@@ -133,7 +133,8 @@ def make_sink(settings: Settings, sleep):
                     "writing without one")
     return InfluxSink(settings.url, settings.org, settings.bucket, token, batch_size=settings.batch_size,
                       flush_interval_s=settings.flush_interval_s, timeout_s=settings.timeout_s,
-                      verify_ssl=settings.verify_ssl, max_backoff_s=settings.max_backoff_s, sleep=sleep)
+                      verify_ssl=settings.verify_ssl, max_backoff_s=settings.max_backoff_s, sleep=sleep,
+                      ca_file=settings.ca_file)
 
 
 # -- the service -------------------------------------------------------------------------------------

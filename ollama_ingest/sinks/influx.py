@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import os
 import random
 import time
 from collections import Counter
@@ -56,6 +57,9 @@ class InfluxSink:
 
         self.url, self.org, self.bucket = url, org, bucket
         self.timeout_s = timeout_s
+        if ca_file and not os.path.isfile(ca_file):
+            raise SinkConfigError(f"bad setting ca_file: {ca_file} is not a file (OLLAMA_INGEST_CA_FILE / "
+                                  "INFLUXDB_V2_SSL_CA_CERT / --ca-file)")
         self.client = InfluxDBClient(url=url, token=token, org=org, timeout=int(timeout_s * 1000),
                                      verify_ssl=verify_ssl, **({"ssl_ca_cert": str(ca_file)} if ca_file else {}))
         self.write_service = WriteService(self.client.api_client)
