@@ -71,10 +71,52 @@ class RunnerLoadRequest(Event):
 
 
 class LoadFinished(Event):
-    """``llama runner started in X seconds`` / ``llama-server started in X seconds``."""
+    """``llama runner started in X seconds`` / ``llama-server started in X seconds``; v0.1.18–v0.1.31 (the
+    in-process server) ``Starting llama main loop``, which says no duration (``seconds`` None)."""
 
     kind: Literal["load_finished"] = "load_finished"
-    seconds: float
+    seconds: float | None
+
+
+class LoadDecision(Event):
+    """A scheduler line that names the blob it is about to load (or is loading): ``new model will fit in
+    available VRAM…, loading``, DEBUG ``loading first model``, ``using llama-server for model`` (before the
+    runner start line) and ``loading model via llama-server`` (after it)."""
+
+    kind: Literal["load_decision"] = "load_decision"
+    blob: str
+    message: str
+    after_start: bool = False
+
+
+class ModelFile(Event):
+    """llama.cpp's ``llama_model_loader: loaded meta data … from <blob path>``: the blob being loaded (the
+    only record of it before v0.1.32, whose runner start lines name no model)."""
+
+    kind: Literal["model_file"] = "model_file"
+    blob: str
+
+
+class RunnersCount(Event):
+    """``loaded runners count=N``: N runners are loaded (with the one loading, up to v0.24)."""
+
+    kind: Literal["runners_count"] = "runners_count"
+    count: int
+
+
+class RunnerStopped(Event):
+    """v0.1.0–v0.1.17 (Go log): ``llama runner stopped successfully`` / ``… stopped with error: X`` and
+    ``llama runner exited`` / ``… exited with error: X``: the runner process is gone."""
+
+    kind: Literal["runner_stopped"] = "runner_stopped"
+    message: str
+    error: str | None = None
+
+
+class ModelChange(Event):
+    """v0.1.x ``changing loaded model``: the one loaded runner is closed for another model."""
+
+    kind: Literal["model_change"] = "model_change"
 
 
 class Offload(Event):
@@ -168,7 +210,8 @@ class Warning_(Event):
 
 
 class Eviction(Event):
-    """v0.30+ eviction lines and v0.12.11–v0.24 ``…evicting a model to make space``."""
+    """v0.30+ eviction lines and v0.11.7–v0.24 ``model requires more … memory than is currently available,
+    evicting a model to make space``: one line per victim (the scheduler unloads one runner per line)."""
 
     kind: Literal["eviction"] = "eviction"
     what: Literal["predicted_exceed", "evict_all_oom_retry", "load_failed_retry", "make_space"]
@@ -188,12 +231,15 @@ class DebugRunner(Event):
     """DEBUG scheduler lines that mark an unload step for one runner."""
 
     kind: Literal["debug_runner"] = "debug_runner"
-    step: Literal["idle", "expired", "expire_now", "stopping", "unloaded", "evict", "shutdown",
+    step: Literal["idle", "expired", "expire_now", "stopping", "unloaded", "evict", "shutdown", "reload",
                   "ready", "request_start", "request_end"]
     message: str
     runner_name: str | None = None
     blob: str | None = None
     runner_pid: int | None = None
+    num_ctx: int | None = None  # runner.num_ctx (v0.6.8+): per-request context
+    parallel: int | None = None  # runner.parallel (v0.6.8+)
+    duration_ns: int | None = None  # "… gone idle, adding/resetting timer" duration=: the runner's keep-alive
 
 
 class ServerConfig(Event):

@@ -341,7 +341,9 @@ def test_noise_is_cheap_and_counted():
 
 def test_known_but_uninteresting_slog_lines_are_ignored_not_skipped():
     st = ParseStats()
-    parse_entry(entry('time=2025-08-24T08:26:00.310Z level=INFO source=sched.go:473 msg="loaded runners" count=1'), st)
+    # [real] v0.11.5, issue 12027
+    parse_entry(entry('time=2025-08-24T08:26:00.310Z level=INFO source=server.go:1234 '
+                      'msg="waiting for llama runner to start responding"'), st)
     assert st.ignored == 1 and not st.skipped
 
 

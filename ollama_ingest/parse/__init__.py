@@ -13,12 +13,13 @@ from collections import Counter
 from pydantic import ValidationError
 
 from ..entry import Entry
-from ..events import Event, LoadFinished
+from ..events import Event, ModelFile
 from . import debug, memory, runner, server, warnings  # noqa: F401  (they register their handlers)
-from .common import EXACT, PREFIX, base
+from .common import EXACT, PREFIX, base, blob_of
 from .gin import GinFormatError, parse_gin
+from .golog import parse_golog
 from .logfmt import msg_of
-from .server import parse_golog_server_config
+from .server import CutLine
 from .systemd import parse_systemd
 
 # Lines we know and that carry nothing for the timeline: ignored without being reported as unknown
@@ -27,16 +28,17 @@ KNOWN_IGNORED = frozenset({
     "waiting for llama-server to start responding", "waiting for llama-server to become available",
     "looking for compatible GPUs", "discovering available GPUs...", "starting go runner",
     "starting ollama engine", "system", "subprocess", "enabling flash attention", "loading model",
-    "loading model via llama-server", "using llama-server for model", "llama-server model fits alongside existing models",
-    "new model will fit in available VRAM in single GPU, loading", "new model will fit in available VRAM, loading",
-    "new model will fit in available VRAM across minimum required GPUs, loading", "vram-based default context",
+    "llama-server model fits alongside existing models", "vram-based default context",
     "got lock to unload", "starting background wait for VRAM recovery", "context for request finished",
-    "chat request", "completion request", "key with type not found",
+    "chat request", "completion request", "key with type not found", "Initializing llama server",
 })
 KNOWN_IGNORED_PREFIXES = ("total blobs:", "total unused blobs removed:", "Server listening on ",
                           "gpu VRAM free memory converged after", "model load progress", "Ollama cloud disabled:")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_GOLOG_STARTED = re.compile(r"llama runner started in ([0-9.]+) seconds")
+# SGR colours as a terminal gets them (ESC [), and as a pager or a copy from it shows them: caret notation,
+# the two characters "^[" for ESC (`^[[97;42m 200 ^[[0m`)
+_ANSI = re.compile(r"(?:\x1b|\^\[)\[[0-9;]*[A-Za-z]")
+_LOADER = "llama_model_loader: loaded meta data"  # llama.cpp names the blob it loads (every era but the Go engine)
+_LOADER_B = _LOADER.encode()
 NOTHING: tuple = ()
 
 
@@ -79,6 +81,9 @@ def _slog(e: Entry, line: str, stats: ParseStats) -> tuple | list:
             return NOTHING
     try:
         ev = handler(e, line, msg)
+    except CutLine as exc:  # a fixed text: the reasons stay a handful
+        stats.skipped[f"{handler.__name__}: {exc} (hard-wrapped or cut line)"] += 1
+        return NOTHING
     except (ValueError, ValidationError) as exc:
         stats.skipped[f"{handler.__name__}: {type(exc).__name__}"] += 1
         return NOTHING
@@ -92,7 +97,7 @@ def interesting(raw: bytes) -> bool:
     """Could this MESSAGE (raw bytes) be anything but noise to ``parse_entry``? A superset, for readers
     that can skip building entries: systemd's lines (PID 1) must be let through by the reader itself."""
     return (raw.startswith(b"time=") or raw.find(b"[GIN]", 0, 160) >= 0
-            or (raw.startswith((b"19", b"20")) and raw.startswith(b"/", 4)))
+            or (raw.startswith((b"19", b"20")) and raw.startswith(b"/", 4)) or raw.startswith(_LOADER_B))
 
 
 def parse_entry(e: Entry, stats: ParseStats) -> tuple | list[Event]:
@@ -100,11 +105,13 @@ def parse_entry(e: Entry, stats: ParseStats) -> tuple | list[Event]:
     stats.entries += 1
     line = e.message
     if type(line) is not str:
-        line = line.decode("utf-8", "replace")
+        # bytes that are not UTF-8 stay what they are, written as Go writes them in a quoted value (\xc0):
+        # never replaced, never read as another character
+        line = line.decode("utf-8", "backslashreplace")
     if line.startswith("time="):
         out = _slog(e, line, stats)
     elif "[GIN]" in line[:40]:
-        if "\x1b" in line:
+        if "\x1b" in line or "^[" in line:
             line = _ANSI.sub("", line)
         line = line.lstrip()
         if not line.startswith("[GIN] "):  # [GIN-debug] route table, or a dump that quotes a [GIN] line
@@ -124,8 +131,14 @@ def parse_entry(e: Entry, stats: ParseStats) -> tuple | list[Event]:
             stats.ignored += 1
             return NOTHING
         out = [ev]
-    elif line[:2] in ("19", "20") and line[4:5] == "/" and ".go:" in line[:40]:
+    elif line[:2] in ("19", "20") and line[4:5] == "/" and ".go:" in line[:64]:
         out = _golog(e, line, stats)
+    elif line.startswith(_LOADER):
+        blob = blob_of(line)
+        if blob is None:
+            stats.noise += 1
+            return NOTHING
+        out = [ModelFile(**base(e), blob=blob)]
     else:
         stats.noise += 1
         return NOTHING
@@ -136,19 +149,15 @@ def parse_entry(e: Entry, stats: ParseStats) -> tuple | list[Event]:
 
 
 def _golog(e: Entry, line: str, stats: ParseStats) -> tuple | list:
-    """Lines in Go's std log format: era A, and ``server config`` up to v0.6.8."""
+    """Lines in Go's std log format: every line up to v0.1.20, and ``server config`` up to v0.6.8."""
     try:
-        if "server config" in line:
-            ev = parse_golog_server_config(e, line)
-            if ev is None:
-                stats.skipped["golog server config: layout"] += 1
-                return NOTHING
-            return [ev]
-        m = _GOLOG_STARTED.search(line)
-        if m:
-            return [LoadFinished(**base(e), seconds=float(m.group(1)))]
+        out = parse_golog(e, line)
     except (ValueError, ValidationError) as exc:
         stats.skipped[f"golog: {type(exc).__name__}"] += 1
         return NOTHING
-    stats.ignored += 1
-    return NOTHING
+    if out is None:
+        stats.skipped["golog: cut short (hard-wrapped or cut line)"] += 1
+        return NOTHING
+    if not out:
+        stats.ignored += 1
+    return out

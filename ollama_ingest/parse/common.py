@@ -15,7 +15,8 @@ SlogHandler = Callable[[Entry, str, str], "Event | list[Event] | None"]
 EXACT: dict[str, SlogHandler] = {}
 PREFIX: list[tuple[str, SlogHandler]] = []
 
-BLOB_RE = re.compile(r"blobs/sha256[-:]([0-9a-f]{64})")
+# <models>/blobs/sha256-<hex> (sha256:<hex> before v0.1.3x); Windows paths use backslashes (C:\Users\…\blobs\…)
+BLOB_RE = re.compile(r"blobs[/\\]+sha256[-:]([0-9a-f]{64})")
 
 
 def on_msg(*msgs: str, prefix: bool = False) -> Callable[[SlogHandler], SlogHandler]:

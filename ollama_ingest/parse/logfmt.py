@@ -18,10 +18,13 @@ _SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "f": "\f", "v"
 def _unescape_one(m: re.Match[str]) -> str:
     code = m.group(1)
     try:
-        if len(code) > 1 and code[0] in "xuU":
+        if len(code) > 1 and code[0] in "uU":
             return chr(int(code[1:], 16))
-        if len(code) == 3:
-            return chr(int(code, 8))
+        if len(code) > 1 and code[0] == "x" or len(code) == 3:
+            byte = int(code[1:], 16) if code[0] == "x" else int(code, 8)
+            # \xNN and \NNN are BYTES in Go; strconv.Quote writes \x80-\xff only for bytes that are not UTF-8:
+            # kept as written, so "\xc0" never turns into the character U+00C0 ("À")
+            return chr(byte) if byte < 0x80 else "\\" + code
     except ValueError:  # beyond U+10FFFF: keep it as written
         return "\\" + code
     return _SIMPLE.get(code, "\\" + code)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..entry import Entry
-from ..events import LoadFinished, RunnerLoadRequest, RunnerStart
+from ..events import LoadDecision, LoadFinished, ModelChange, RunnerLoadRequest, RunnersCount, RunnerStart
 from .common import base, blob_of, kv, on_msg, to_int
 
 # flag → field, for every era's spelling (C–E long flags, G llama-server short ones)
@@ -75,3 +75,45 @@ _STARTED = re.compile(r"(?:llama runner|llama-server) started in ([0-9.]+) secon
 def load_finished(e: Entry, line: str, msg: str) -> LoadFinished | None:
     m = _STARTED.match(msg)
     return LoadFinished(**base(e), seconds=float(m.group(1))) if m else None
+
+
+# Lines that name the blob the scheduler loads (model=<blob path>); all but the last come before the runner
+# start line: INFO v0.2.0–v0.12.10 (DEBUG before), DEBUG "loading first model" (v0.1.33+), v0.30+ llama-server.
+_DECISIONS = {
+    "new model will fit in available VRAM in single GPU, loading": False,
+    "new model will fit in available VRAM, loading": False,
+    "new model will fit in available VRAM across minimum required GPUs, loading": False,
+    "new model will fit in available system memory for CPU inference, loading": False,
+    "loading first model": False,
+    "using llama-server for model": False,
+    "loading model via llama-server": True,
+}
+
+
+@on_msg(*_DECISIONS)
+def load_decision(e: Entry, line: str, msg: str) -> LoadDecision | None:
+    blob = blob_of(kv(line).get("model"))
+    return LoadDecision(**base(e), blob=blob, message=msg, after_start=_DECISIONS[msg]) if blob else None
+
+
+@on_msg("loaded runners")
+def runners_count(e: Entry, line: str, msg: str) -> RunnersCount | None:
+    n = to_int(kv(line).get("count"))
+    return RunnersCount(**base(e), count=n) if n is not None else None
+
+
+# v0.1.21–v0.1.31 (slog, llama.cpp in-process): "Loading Dynamic llm server: <lib>" begins a load, "Starting
+# llama main loop" ends it; "changing loaded model" (v0.1.x) closes the one loaded runner for another model.
+@on_msg("Loading Dynamic llm server: ", prefix=True)
+def ext_server_start(e: Entry, line: str, msg: str) -> RunnerStart:
+    return RunnerStart(**base(e), variant="ext server", blob=None, program=msg.split(": ", 1)[1], cmd="")
+
+
+@on_msg("Starting llama main loop")
+def ext_server_ready(e: Entry, line: str, msg: str) -> LoadFinished:
+    return LoadFinished(**base(e), seconds=None)
+
+
+@on_msg("changing loaded model")
+def model_change(e: Entry, line: str, msg: str) -> ModelChange:
+    return ModelChange(**base(e))

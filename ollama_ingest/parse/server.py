@@ -50,22 +50,30 @@ def _config_from_env(e: Entry, env: dict[str, str]) -> ServerConfig:
                         models_dir=env.get("OLLAMA_MODELS") or None, debug=env.get("OLLAMA_DEBUG"))
 
 
+class CutLine(ValueError):
+    """A line that ends before its value does (hard-wrapped by a terminal, cut by a pager): a counted skip."""
+
+
 @on_msg("server config")
 def server_config(e: Entry, line: str, msg: str) -> ServerConfig:
-    return _config_from_env(e, parse_env_map(kv(line).get("env", "")))
+    env = kv(line).get("env", "")
+    if not env.rstrip().endswith("]"):  # the map was cut: the next entry holds the rest of the line
+        raise CutLine("cut short")
+    return _config_from_env(e, parse_env_map(env))
 
 
-_GOLOG_CONFIG = re.compile(r'\S+\.go:\d+: INFO server config env="(.*)"\s*$')
+_GOLOG_CONFIG = re.compile(r'INFO server config env="(.*)"\s*$')
 
 
-def parse_golog_server_config(e: Entry, line: str) -> ServerConfig | None:
-    """v0.1.34–v0.6.8: ``2024/08/19 14:09:56 routes.go:1123: INFO server config env="map[…]"``."""
-    m = _GOLOG_CONFIG.search(line)
+def parse_golog_server_config(e: Entry, text: str) -> ServerConfig | None:
+    """v0.1.34–v0.6.8, text after the Go-log prefix: ``INFO server config env="map[…]"``; None if cut."""
+    m = _GOLOG_CONFIG.match(text)
     if not m:
         return None
     from .logfmt import go_unquote
 
-    return _config_from_env(e, parse_env_map(go_unquote(m.group(1))))
+    env = go_unquote(m.group(1))
+    return _config_from_env(e, parse_env_map(env)) if env.endswith("]") else None
 
 
 _LISTENING = re.compile(r"Listening on (\S+)(?: \(version ([^)]+)\))?")
@@ -73,6 +81,11 @@ _LISTENING = re.compile(r"Listening on (\S+)(?: \(version ([^)]+)\))?")
 
 @on_msg("Listening on ", prefix=True)
 def listening(e: Entry, line: str, msg: str) -> ServerListening | None:
+    return parse_listening(e, msg)
+
+
+def parse_listening(e: Entry, msg: str) -> ServerListening | None:
+    """``Listening on 127.0.0.1:11434 (version 0.3.5)``; before v0.1.4 (Go log) without the version."""
     m = _LISTENING.match(msg)
     return ServerListening(**base(e), address=m.group(1), version=m.group(2)) if m else None
 

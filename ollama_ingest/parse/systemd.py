@@ -7,11 +7,12 @@ from ..events import SystemdUnit
 from .common import base
 
 # Checked in order; systemd 232–256 wordings ("Started ollama.service - Ollama Service." from v249 on,
-# "Started Ollama Service." before).
+# "Started Ollama Service." before; "Deactivated successfully." from v248 on, "Succeeded." before).
 _RULES = [
     ("Main process exited", "exited"),
     ("Scheduled restart job", "restart_scheduled"),
     ("Deactivated successfully", "deactivated"),
+    (": Succeeded.", "deactivated"),
     ("Failed with result", "failed"),
     ("Killing process", "killed"),
     ("Starting ", "starting"),

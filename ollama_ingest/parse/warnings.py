@@ -58,6 +58,10 @@ _EVICTIONS = {
     "llama-server model predicted to exceed available memory, evicting": "predicted_exceed",
     "evicting all other loaded models for OOM retry": "evict_all_oom_retry",
     "llama-server load failed; evicting all other models and retrying once": "load_failed_retry",
+    # one wording per kind of memory: "more memory" v0.11.7–v0.13.0, "more gpu memory" v0.13.1–v0.24.0,
+    # "more system memory" v0.12.11–v0.24.0 (llm/server.go verifyLayout)
+    "model requires more memory than is currently available, evicting a model to make space": "make_space",
+    "model requires more gpu memory than is currently available, evicting a model to make space": "make_space",
     "model requires more system memory than is currently available, evicting a model to make space":
         "make_space",
 }
