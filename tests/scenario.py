@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 from ollama_ingest.correlate.names import ModelNames
 from ollama_ingest.correlate.timeline import Timeline
 from ollama_ingest.entry import Entry
+from ollama_ingest.events import ApiPs, Event, PsModel
 from ollama_ingest.parse import ParseStats, parse_entry
 
 T0 = datetime(2025, 7, 22, 20, 0, 0, tzinfo=timezone.utc)
@@ -14,6 +15,8 @@ BLOBS = {
     "gemma3:12b": "e8ad13eff07a78d89926e9e8b882317d082ef5bf9768ad7b50fcdbbcd63748de",
     "qwen2.5-coder:7b": "60e05f2100071479f596b964f89f510f057ce397ea22f2833a0cfe029bfc2463",
     "nomic-embed-text:latest": "970aa74c0a90ef7482477cf803618e776e173c007bf957f635f1015bfcfef0e6",
+    "llama3.2:3b": "dde5aa3fc5ffc17176b5e8bdc82f587b24b2678c6c66101bf7da77af9f7ccdff",
+    "phi4:latest": "fd7b6731c33c57f61767612f56517460ec2d1e2e5a3f0163e0eb3d8d8cb5df20",
 }
 
 
@@ -45,13 +48,39 @@ def start_e(t: float, model: str, ctx: int = 8192, parallel: int = 2, embedding:
                 f'--threads 6 --parallel {parallel} --port 39041"')
 
 
+def start_f(t: float, model: str):
+    """v0.11.5–v0.24 ``starting runner``: only the model and the port in cmd."""
+    return slog(t, "starting runner", cmd=f'"/usr/local/bin/ollama runner --ollama-engine --model {path(model)} '
+                f'--port 41234"')
+
+
+def start_g(t: float, model: str, ctx: int = 8192, parallel: int = 1):
+    return slog(t, "starting llama-server", cmd=f'"/usr/lib/ollama/llama-server --model {path(model)} --port 36183 '
+                f'--host 127.0.0.1 --no-webui --offline -c {ctx} -np {parallel} --log-verbosity 4"')
+
+
+def path(model: str) -> str:
+    return f"/usr/share/ollama/.ollama/models/blobs/sha256-{BLOBS[model]}"
+
+
 def started(t: float, seconds: float):
     return slog(t, f"llama runner started in {seconds:.2f} seconds")
 
 
+def debug(t: float, msg: str, model: str, pid: int = 4066, **kv):
+    """An OLLAMA_DEBUG scheduler line naming the runner with v0.6.8+ runner.* keys."""
+    return slog(t, msg, level="DEBUG", **runner_kv(model, pid), **kv)
+
+
+def golog(t: float, fileline: str, text: str):
+    """A Go std-log line (v0.0.x–v0.1.20), in the +03:00 zone of ``stamp``."""
+    d = (T0 + timedelta(seconds=t)).astimezone(timezone(timedelta(hours=3)))
+    return t, f"{d:%Y/%m/%d %H:%M:%S} {fileline}: {text}"
+
+
 def runner_kv(model: str, pid: int = 4066) -> dict:
     return {"runner__name": f"registry.ollama.ai/library/{model}", "runner__pid": pid,
-            "runner__model": f"/usr/share/ollama/.ollama/models/blobs/sha256-{BLOBS[model]}", "runner__num_ctx": 4096}
+            "runner__model": path(model), "runner__num_ctx": 4096}
 
 
 def systemd(t: float, msg: str):
@@ -61,9 +90,20 @@ def systemd(t: float, msg: str):
 def run(lines, names: bool = True, finish: bool = True):
     """Feed lines (sorted by time) → (points, timeline)."""
     tl = Timeline(ModelNames({b: [n] for n, b in BLOBS.items()}) if names else None)
+    pts = feed(tl, lines)
+    if finish:
+        pts += tl.finish()
+    return pts, tl
+
+
+def feed(tl: Timeline, lines, seq0: int = 0) -> list:
+    """Feed more lines to ``tl``: text (an Ollama line), ``("systemd", text)``, or an event (``/api/ps`` polls)."""
     st = ParseStats()
     pts = []
-    for seq, (t, msg) in enumerate(sorted(lines, key=lambda x: x[0])):
+    for seq, (t, msg) in enumerate(sorted(lines, key=lambda x: x[0]), seq0):
+        if isinstance(msg, Event):
+            pts += tl.feed(msg.model_copy(update={"ts_us": us(t), "host": "h", "seq": seq}))
+            continue
         if isinstance(msg, tuple):
             e = Entry(ts_us=us(t), message=msg[1], host="h", pid=1, ident="systemd", unit="ollama.service", seq=seq)
         else:
@@ -71,9 +111,13 @@ def run(lines, names: bool = True, finish: bool = True):
         for ev in parse_entry(e, st):
             pts += tl.feed(ev)
     assert not st.skipped, st.skipped
-    if finish:
-        pts += tl.finish()
-    return pts, tl
+    return pts
+
+
+def ps(t: float, **expires: float):
+    """One /api/ps poll: model name → its expires_at (s on the story's clock)."""
+    models = [PsModel(name=n.replace("__", ":"), expires_at_us=us(x)) for n, x in expires.items()]
+    return t, ApiPs(ts_us=us(t), models=models)
 
 
 def requests(pts):

@@ -48,7 +48,7 @@ def stored(stem: str, measurement: str) -> list:
     return [p for p in output(stem)[1] if p.measurement == measurement]
 
 
-# Where the correlator disagrees with an observable unload (design §3 / fixtures/README.md, "How each runner
+# Where the correlator disagrees with an observable unload (docs/design.md §4 / fixtures/README.md, "How each runner
 # ended"). Each stays a strict xfail until the correlator is fixed (or the truth is shown wrong).
 KNOWN: dict = {}
 

@@ -1,8 +1,8 @@
 """Scenario fixtures (fixtures/scenarios/) through the whole pipeline, against their known timeline.
 
 Each ``<name>.truth.json`` was computed from the TRUE state of its story by fixtures/scenarios/build.py, not
-from this code: for every [GIN] POST to a model endpoint the model that served it and the attribution design
-§3 gives; for every runner its start, end, unload reason and evidence. Here every request's ``model`` tag and
+from this code: for every [GIN] POST to a model endpoint the model that served it and the attribution
+docs/design.md §2 gives; for every runner its start, end, unload reason and evidence. Here every request's ``model`` tag and
 ``attribution`` field and every session's start, end (the ms field), ``unload_reason`` and ``evidence`` must
 match exactly; ambiguous requests carry no model tag. Sessions whose end the log cannot show
 (``observable: false``) are compared and reported, never asserted. Where the correlator disagrees with the
@@ -54,8 +54,8 @@ def stored(name: str, measurement: str) -> list:
     return [p for p in output(name) if p.measurement == measurement]
 
 
-# How the correlator departs from design §3 on these stories (expected vs got). Keys: (scenario, [GIN] µs) for
-# requests, (scenario, runner start µs) for sessions.
+# How the correlator departs from docs/design.md §2 and §4 on these stories (expected vs got). Keys: (scenario,
+# [GIN] µs) for requests, (scenario, runner start µs) for sessions.
 KNOWN_REQUESTS: dict = {}
 KNOWN_SESSIONS: dict = {}
 

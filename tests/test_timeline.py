@@ -1,4 +1,4 @@
-"""The correlator's truth rules, one scenario each (design §3)."""
+"""The correlator's truth rules (docs/design.md), one scenario each."""
 
 from .scenario import BLOBS, gin, requests, run, runner_kv, sessions, slog, start_e, started, systemd, us
 

@@ -48,3 +48,8 @@ class ModelNames:
 
     def all_names(self, blob: str | None) -> list[str]:
         return list(self.by_blob.get(blob or "", []))
+
+    def blob_of(self, name: str) -> str | None:
+        """The blob a name (``gemma3:12b``, as /api/ps shows it) stands for, if exactly one has it."""
+        found = [b for b, names in self.by_blob.items() if name in names]
+        return found[0] if len(found) == 1 else None

@@ -1,117 +1,42 @@
 """Events → points: a per-host state machine of server instances, runner sessions and requests.
 
-The rules (design §3):
-- a load spans the runner start line to ``… started in X seconds``; a session spans load start to unload;
-- a request belongs to the runner that served it, decided by the request's end: the load it triggered,
-  else the only loaded runner, else by capability (embedding or not); DEBUG lines and ``/api/ps``
-  override inference; otherwise it is marked ambiguous rather than guessed;
-- unloads are not logged at INFO: each carries its reason and the best evidence there was (DEBUG unload
-  lines > ``/api/ps`` > VRAM-recovery timeout > eviction lines > a new runner for the same blob >
-  a server restart > VRAM arithmetic > last request end + keep-alive).
-
-Points are emitted deterministically from the events, so a replay rewrites the same points. The whole
-object is plain data and pickles, so the service can checkpoint it with the journal cursor.
+The rules are docs/design.md's: §1 loads and sessions, §2 request attribution, §3 runners whose start is not
+in the input (adoption), §4 unloads and their evidence, §5 evictions and the scheduler's victim order, §6 the
+end of the input. Points are emitted deterministically from the events, so a replay rewrites the same
+points. The whole object is plain data and pickles, so the service can checkpoint it with the journal cursor.
 """
 
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from dataclasses import dataclass, field
 
 from .. import events as ev
 from ..parse.common import short_model_name
 from ..sinks.lineprotocol import Point
+from . import adoption, single_runner, victims
 from .endpoints import EMBED_ENDPOINTS, MODEL_ENDPOINTS, endpoint_of, method_of
 from .names import ModelNames
+from .state import DEFAULT_KEEP_ALIVE_NS, Held, HostState, S, Session
+from .victims import EVICTION_WINDOW_NS
 
-S = 1_000_000_000
-DEFAULT_KEEP_ALIVE_NS = 300 * S  # Ollama's default OLLAMA_KEEP_ALIVE (5m0s)
+__all__ = ["DEFAULT_KEEP_ALIVE_NS", "Held", "HostState", "Session", "Timeline"]
+
 INFERENCE_GRACE_NS = 15 * S  # stronger evidence (VRAM timeout ~5 s after) gets this long to arrive
 UNLOAD_EVENT_DELAY_NS = 3600 * S  # an inferred unload may still be undone by a long request in flight
 HOLD_NS = 3 * S  # DEBUG request lines follow [GIN] within ms; /api/ps within a poll interval
 PS_HOLD_NS = 6 * S
-EVICTION_WINDOW_NS = 15 * S  # a VRAM-recovery timeout this close before a new load was an eviction
 FREED_MIN_BYTES = 512 << 20  # less than this between two VRAM readings is noise, not an unload
 _EMBED_NAME = re.compile(r"embed|minilm|bge-|e5-|gte-|arctic-embed|paraphrase", re.I)
-
-
 # the ollama_event kinds drawn as yellow warning markers (report.WARNING_KINDS): they carry end and layer
 MARKER_KINDS = frozenset({"vram_timeout", "prompt_truncated", "client_aborted", "model_too_large",
                           "runner_terminated", "load_failed", "runner_not_running", "runtime_oom", "eviction"})
-
-
-@dataclass
-class Session:
-    """One runner lifetime: load start → load end → requests → unload."""
-
-    host: str
-    blob: str | None
-    start_ns: int
-    ctx_size: int | None = None
-    parallel: int | None = None
-    gpu_layers: int | None = None
-    embedding: bool = False
-    loaded_ns: int | None = None
-    load_s: float | None = None
-    name: str | None = None  # from the log itself (template selection, DEBUG runner.name)
-    mem: dict = field(default_factory=dict)
-    requests: int = 0
-    last_activity_ns: int = 0
-    end_ns: int | None = None
-    reason: str | None = None
-    evidence: str | None = None
-    inferred: bool = False  # closed by keep-alive inference only: a late request may reopen it
-    unload_emitted: bool = True
-    failed: bool = False
-    runner_pid: int | None = None  # from DEBUG runner.pid
-    label: str | None = None  # frozen at the first point written: a later name must not fork the series
-    maybe_activity_ns: int = 0  # end of the latest ambiguous request that may have been this runner's
-    activity: list = field(default_factory=list)  # recent ends of requests that were (or may have been) its
-
-    @property
-    def per_request_ctx(self) -> int | None:
-        if self.ctx_size is None:
-            return None
-        return self.ctx_size // self.parallel if self.parallel else self.ctx_size
-
-
-@dataclass
-class Held:
-    """A request waiting briefly for DEBUG or /api/ps evidence before it is written."""
-
-    req: ev.GinRequest
-    endpoint: str
-    session: Session | None
-    how: str
-    release_ns: int
-
-
-@dataclass
-class HostState:
-    version: str | None = None
-    keep_alive_ns: int = DEFAULT_KEEP_ALIVE_NS
-    max_loaded: int = 0  # OLLAMA_MAX_LOADED_MODELS; 0 = Ollama's default (3 per GPU)
-    gpus: dict = field(default_factory=dict)  # id → total bytes, from inference compute
-    loading: Session | None = None
-    loaded: list[Session] = field(default_factory=list)
-    closed: list[Session] = field(default_factory=list)  # recent, for revisions and late evidence
-    held: list[Held] = field(default_factory=list)
-    held_warnings: list = field(default_factory=list)
-    debug_seen: bool = False
-    ps_seen: bool = False
-    ps_prev: dict = field(default_factory=dict)  # name → PsModel
-    ps_prev_ns: int = 0
-    vram_available: int | None = None  # latest "updated VRAM based on existing loaded models"
-    vram_update_ns: int = 0
-    evict_hint: tuple | None = None  # (ns, evidence) an eviction was announced, victim to come
-    stop_ns: int | None = None  # systemd said the service is stopping / its process exited
-    pending_reason: dict = field(default_factory=dict)  # session start → reason, from DEBUG lines
-    unnamed: Session | None = None  # loaded, its points wait for the line that names it (v0.30.1+)
-    stopped: list = field(default_factory=list)  # ended by a service stop: a restart if it starts again
-    stopped_ns: int = 0
-    oom: tuple | None = None  # (session, ns): runtime OOM, it unloads once its request finishes
-    last_ns: int = 0
+# between "… started in" and the line that names the model (v0.30.1+) nothing else may freeze its label
+_NAMING_OR_NEUTRAL = frozenset({"template_selection", "runners_count"})
+# events whose rules live in their own modules: handler(timeline, host state, event) → points
+_MODULE_HANDLERS = {"load_decision": adoption.load_decision, "model_file": adoption.model_file,
+                    "runners_count": adoption.runners_count, "model_change": single_runner.model_change,
+                    "runner_stopped": single_runner.runner_stopped}
 
 
 class Timeline:
@@ -161,11 +86,15 @@ class Timeline:
     def _session_point(self, s: Session, now_ns: int | None = None) -> Point:
         """The session bar; its identity is (host, model, series, load start): later writes overwrite it."""
         open_ = s.end_ns is None
+        if s.adopted and s.label is None:
+            s.label = self.model_label(s)  # no load point froze it
+        s.written = True
         end = s.end_ns if not open_ else max(now_ns or 0, s.last_activity_ns, s.loaded_ns or s.start_ns)
         fields = {"end": end // 1_000_000, "open": open_, "requests": s.requests, "blob": s.blob or "",
                   "ctx": s.per_request_ctx, "parallel": s.parallel, "load_s": s.load_s,
                   "unload_reason": s.reason or ("" if open_ else "unknown"), "evidence": s.evidence or "",
-                  "names": ",".join(self.names.all_names(s.blob))}
+                  "names": ",".join(self.names.all_names(s.blob)), "adopted": s.adopted or None,
+                  "loading": (open_ and s.loaded_ns is None) or None}
         # fixed time: not passed through _unique, so every upsert lands on the same point
         return Point("ollama_session", {"host": s.host, "model": self.model_label(s), "series": self.series(s)},
                      {k: v for k, v in fields.items() if v is not None and v != ""}, s.start_ns)
@@ -177,11 +106,13 @@ class Timeline:
             st = self.hosts[e.host] = HostState()
         now = e.ts_us * 1000
         out = self._advance(st, e.host, now)
-        if st.unnamed is not None and not (e.kind == "template_selection" or getattr(e, "step", "") == "ready"):
+        if st.unnamed is not None and not (e.kind in _NAMING_OR_NEUTRAL or getattr(e, "step", "") == "ready"):
             out += self._load_points(st)
         handler = getattr(self, "_on_" + e.kind, None)
         if handler:
             out += handler(st, e)
+        elif e.kind in _MODULE_HANDLERS:
+            out += _MODULE_HANDLERS[e.kind](self, st, e)
         if now > st.last_ns:
             st.last_ns = now
         return out
@@ -215,11 +146,17 @@ class Timeline:
             for w in st.held_warnings:
                 out.append(self._warning_point(st, w, None))
             st.held_warnings.clear()
+            if st.loading is not None and st.loading.blob:  # design §6: a load still going on
+                out += self._open_load_points(st, st.loading)
         return out + self.open_sessions()
 
     # -- time ------------------------------------------------------------------------------------
     def _advance(self, st: HostState, host: str, now: int) -> list[Point]:
         out: list[Point] = []
+        if st.evictions:
+            out += victims.resolve(self, st, now)
+        if st.hidden and now > st.hidden_until_ns + INFERENCE_GRACE_NS:
+            st.hidden = 0  # nothing can have used them for a keep-alive: they went
         if st.held and now >= st.held[0].release_ns:
             out += self._release(st, now)
         if st.oom is not None and now - st.oom[1] > HOLD_NS:  # no request finished: it went at the WARN
@@ -231,14 +168,14 @@ class Timeline:
             out.append(self._warning_point(st, w, None))
         # the weakest evidence: last activity + keep-alive, once nothing stronger can still come
         for s in list(st.loaded):
-            if s.loaded_ns is None or st.keep_alive_ns < 0 or st.keep_alive_ns > 10**7 * S:
+            if s.loaded_ns is None or s.keep_alive_ns < 0 or s.keep_alive_ns > 10**7 * S:
                 continue
             # an ambiguous request may have been this runner's: it cannot have expired before that one
-            deadline = max(s.last_activity_ns, s.maybe_activity_ns, s.loaded_ns) + st.keep_alive_ns
+            deadline = max(s.last_activity_ns, s.maybe_activity_ns, s.loaded_ns) + s.keep_alive_ns
             if now > deadline + INFERENCE_GRACE_NS and not self._in_flight(st, s):
                 out += self._close(st, s, deadline, "keep_alive_expired", "keep_alive_inference", inferred=True)
         for s in st.closed:
-            if not s.unload_emitted and now > (s.end_ns or 0) + UNLOAD_EVENT_DELAY_NS:
+            if not s.unload_emitted and now > s.unload_due_ns:
                 out.append(self._unload_event(s))
         return out
 
@@ -254,22 +191,23 @@ class Timeline:
 
     # -- sessions ----------------------------------------------------------------------------------
     def _close(self, st: HostState, s: Session, end_ns: int, reason: str, evidence: str,
-               inferred: bool = False) -> list[Point]:
+               inferred: bool = False, guessed: bool = False) -> list[Point]:
         pre = self._load_points(st) if st.unnamed is s else []
         if s in st.loaded:
             st.loaded.remove(s)
         if st.loading is s:
             st.loading = None
         s.end_ns = max(end_ns, s.loaded_ns or s.start_ns)
-        s.reason, s.evidence, s.inferred = reason, evidence, inferred
+        s.reason, s.evidence, s.inferred, s.guessed = reason, evidence, inferred, guessed
         st.closed.append(s)
         if len(st.closed) > 32:
             old = st.closed.pop(0)
             if not old.unload_emitted:
                 st.closed.insert(0, old)
         out = [*pre, self._session_point(s)]
-        if inferred:
-            s.unload_emitted = False  # written once no late request can reopen the session
+        if inferred or guessed:  # written once no late request (or named victim) can undo it
+            s.unload_emitted = False
+            s.unload_due_ns = s.end_ns + (UNLOAD_EVENT_DELAY_NS if inferred else EVICTION_WINDOW_NS)
         else:
             s.unload_emitted = True
             out.append(self._unload_event(s))
@@ -293,7 +231,7 @@ class Timeline:
     def _reopen(self, st: HostState, s: Session) -> None:
         st.closed.remove(s)
         s.end_ns = s.reason = s.evidence = None
-        s.inferred, s.unload_emitted = False, True
+        s.inferred, s.guessed, s.unload_emitted = False, False, True
         st.loaded.append(s)
 
     def _find(self, st: HostState, blob: str | None = None, name: str | None = None,
@@ -312,6 +250,7 @@ class Timeline:
 
     def _end_all(self, st: HostState, end_ns: int, reason: str, evidence: str) -> list[Point]:
         out: list[Point] = []
+        st.evictions, st.hidden = [], 0  # the server instance's runners all go
         out += self._release(st, end_ns, force=True)
         for s in st.closed:  # inferred ends of this server instance can no longer be revised
             s.inferred = False
@@ -321,33 +260,27 @@ class Timeline:
             out += self._close(st, s, end_ns, reason if s.loaded_ns else "load_interrupted", evidence)
         return out
 
-    def _victim(self, st: HostState) -> Session | None:
-        """The runner Ollama's scheduler unloads to make room (sched.go findRunnerToUnload): an idle one
-        first, in ByDurationAndName order: shortest keep-alive (the server's, as requests' own are not
-        logged), then model path."""
-        loaded = [s for s in st.loaded if s.loaded_ns is not None]
-        busy = {id(h.session) for h in st.held if h.session is not None}
-        return min(loaded, key=lambda s: (id(s) in busy, s.blob or "", s.start_ns), default=None)
-
-    # -- loads -----------------------------------------------------------------------------------------
+    # -- loads (design §1) -----------------------------------------------------------------------------
     def _on_runner_start(self, st: HostState, e: ev.RunnerStart) -> list[Point]:
         now = e.ts_us * 1000
         out: list[Point] = []
-        # A second start line for the same blob while it loads is the v0.30+ projector-offload retry.
-        if st.loading and st.loading.blob == e.blob and st.loading.loaded_ns is None:
-            st.loading.ctx_size = e.ctx_size or st.loading.ctx_size
+        loading = st.loading
+        if loading is not None and loading.from_decision and e.blob in (None, loading.blob):
+            st.loading = None  # the line that named the blob came first: this is where the load starts
+            e = e.model_copy(update={"blob": loading.blob}) if e.blob is None else e
+        elif loading is not None and loading.blob == e.blob and e.blob and loading.loaded_ns is None:
+            # A second start line for the same blob while it loads is the v0.30+ projector-offload retry.
+            loading.ctx_size = e.ctx_size or loading.ctx_size
             return out
-        if st.loading is not None:  # a load that never finished
-            st.loading.failed = True
-            out += self._close(st, st.loading, now, "load_failed", "new_runner")
-        for s in [s for s in st.loaded if s.blob == e.blob]:
+        elif loading is not None and loading.from_decision:
+            st.loading = None  # named a blob that is not the one started: no load of it began
+        elif loading is not None:  # a load that never finished
+            loading.failed = True
+            out += self._close(st, loading, now, "load_failed", "new_runner")
+        for s in [s for s in st.loaded if e.blob and s.blob == e.blob]:
             out += self._close(st, s, now, "reloaded", "new_runner")
-        # an eviction announced (v0.12.11+ / v0.30+ INFO lines) whose victim the log did not name
-        if st.evict_hint and now - st.evict_hint[0] < EVICTION_WINDOW_NS:
-            victim = self._victim(st)
-            if victim is not None:
-                out += self._close(st, victim, st.evict_hint[0], "evicted", st.evict_hint[1])
-        st.evict_hint = None
+        # evictions announced (v0.11.7+ / v0.30+ INFO lines), one victim each, all gone before this start
+        out += victims.resolve(self, st, now, force=True)
         # a VRAM-recovery timeout just before this load: that unload made room for it
         for s in st.closed:
             if s.evidence == "vram_timeout" and s.reason == "unloaded" and 0 <= now - (s.end_ns or 0) < EVICTION_WINDOW_NS:
@@ -356,14 +289,14 @@ class Timeline:
         # the server's model limit: a new runner while the limit is reached means one was evicted
         limit = st.max_loaded or 3 * max(1, len([g for g in st.gpus if g != "cpu"]))
         while len(st.loaded) >= limit:
-            victim = self._victim(st)
+            victim = victims.victim(st)
             if victim is None:
                 break
-            out += self._close(st, victim, now, "evicted", "max_loaded_models")
+            out += self._close(st, victim, now, "evicted", "max_loaded_models", guessed=True)
         # early C runners got --embedding for every model; only llama-server's flag means "embedding model"
         s = Session(host=e.host, blob=e.blob, start_ns=now, ctx_size=e.ctx_size, parallel=e.parallel,
                     gpu_layers=e.gpu_layers, embedding=e.embedding and e.variant == "llama-server",
-                    last_activity_ns=now)
+                    last_activity_ns=now, keep_alive_ns=st.keep_alive_ns)
         s.mem["program"] = e.program
         st.loading = s
         return out
@@ -386,9 +319,9 @@ class Timeline:
             if (st.vram_available is not None and seen > st.vram_available + FREED_MIN_BYTES
                     and 0 <= s.start_ns - st.vram_update_ns < EVICTION_WINDOW_NS
                     and not any(c.end_ns and 0 <= s.start_ns - c.end_ns < EVICTION_WINDOW_NS for c in st.closed)):
-                victim = self._victim(st)
+                victim = victims.victim(st)
                 if victim is not None:
-                    out += self._close(st, victim, s.start_ns, "evicted", "vram_estimate")
+                    out += self._close(st, victim, s.start_ns, "evicted", "vram_estimate", guessed=True)
             st.vram_available = None
             s.mem.update({
                 "mem_required_bytes": e.required_full_bytes, "mem_partial_bytes": e.required_partial_bytes,
@@ -409,14 +342,17 @@ class Timeline:
         return []
 
     def _on_load_finished(self, st: HostState, e: ev.LoadFinished) -> list[Point]:
-        s = st.loading
-        if s is None:
-            return []
         now = e.ts_us * 1000
-        out: list[Point] = []
+        out = victims.resolve(self, st, now, force=True)  # every victim went before the load could finish
+        s = st.loading
+        if s is None or s.from_decision:  # design §3: its start line is not in the input
+            s = s or adoption.adopt_loading(st, e.host, now, None)
+            s.adopted, s.from_decision = True, False
+            if e.seconds is not None:
+                s.start_ns = now - round(e.seconds * S)
         st.loading = None
         s.loaded_ns = now
-        s.load_s = e.seconds
+        s.load_s = e.seconds if e.seconds is not None else round((now - s.start_ns) / S, 2)
         s.last_activity_ns = now
         st.loaded.append(s)
         if st.unnamed is not None:
@@ -432,9 +368,23 @@ class Timeline:
         fields = {"load_s": s.load_s, "end": (s.loaded_ns or s.start_ns) // 1_000_000, "blob": s.blob or "",
                   "ctx": s.per_request_ctx, "ctx_size": s.ctx_size, "parallel": s.parallel,
                   "gpu_layers": s.gpu_layers, **s.mem}
-        load = self._unique(Point("ollama_load", {"host": s.host, "model": s.label, "series": self.series(s)},
-                                  {k: v for k, v in fields.items() if v is not None and v != ""}, s.start_ns))
+        load = self._load_point(s, fields)
         return [load] if s.end_ns is not None else [load, self._session_point(s)]
+
+    def _load_point(self, s: Session, fields: dict) -> Point:
+        p = Point("ollama_load", {"host": s.host, "model": self.model_label(s), "series": self.series(s)},
+                  {k: v for k, v in fields.items() if v is not None and v != ""}, s.load_time_ns or s.start_ns)
+        if s.load_time_ns is None:  # a rewrite (an open load finishing) keeps the identity of the first
+            p = self._unique(p)
+            s.load_time_ns = p.time_ns
+        return p
+
+    def _open_load_points(self, st: HostState, s: Session) -> list[Point]:
+        """A load that has not finished (yet): open load and session, with its blob (design §6)."""
+        fields = {"open": True, "end": max(st.last_ns, s.start_ns) // 1_000_000, "blob": s.blob,
+                  "ctx": s.per_request_ctx, "ctx_size": s.ctx_size, "parallel": s.parallel,
+                  "gpu_layers": s.gpu_layers, **s.mem}
+        return [self._load_point(s, fields), self._session_point(s, st.last_ns)]
 
     def _name_session(self, s: Session, name: str) -> list[Point]:
         if s.name == name:
@@ -447,10 +397,12 @@ class Timeline:
     def _on_template_selection(self, st: HostState, e: ev.TemplateSelection) -> list[Point]:
         # logged right after a successful load (v0.30.1+), before anything else loads
         if st.loaded:
-            return self._name_session(st.loaded[-1], e.model_name)
+            latest = max(st.loaded, key=lambda s: s.loaded_ns or 0)
+            return self._name_session(st.unnamed or latest, e.model_name)
+        adoption.adopt(self, st, e.host, e.ts_us * 1000, blob=self.names.blob_of(e.model_name), name=e.model_name)
         return []
 
-    # -- requests --------------------------------------------------------------------------------------
+    # -- requests (design §2) --------------------------------------------------------------------------
     def _infer(self, st: HostState, e: ev.GinRequest, endpoint: str) -> tuple[Session | None, str]:
         start, end = e.start_ns, e.end_ns
         if st.loading is not None and start <= st.loading.start_ns <= end:
@@ -458,13 +410,18 @@ class Timeline:
         live = [s for s in st.loaded if (s.loaded_ns or 0) <= end]
         # sessions closed by inference alone while this request was running: it kept them loaded
         live += [s for s in st.closed if s.inferred and (s.end_ns or 0) > start]
-        triggered = [s for s in live if start <= s.start_ns <= end]
+        # an adopted runner's bar begins at its first evidence, not at a load: it triggered nothing
+        triggered = [s for s in live if start <= s.start_ns <= end and not (s.adopted and s.load_s is None)]
         if len(triggered) == 1:
             return triggered[0], "triggered_load"
         # a load it triggered that failed or was aborted (and was not retried) before it ended
         failed = [s for s in st.closed if s.failed and start <= s.start_ns <= end]
         if failed and not triggered:
             return failed[-1], "triggered_load"
+        if st.hidden:  # design §3: runners the input does not name are loaded too
+            for s in live:
+                s.maybe_activity_ns = max(s.maybe_activity_ns, end)
+            return None, "ambiguous" if live else "unknown" if e.status < 400 else "none_loaded"
         want = endpoint in EMBED_ENDPOINTS
         if len(live) == 1 and (self._is_embedding(live[0]) == want or e.status >= 300):
             return live[0], "only_loaded"
@@ -479,8 +436,8 @@ class Timeline:
                          and not any(o.blob == s.blob and o.start_ns > s.start_ns for o in [*st.loaded, *st.closed])]
             if revivable:
                 return revivable[0], "only_loaded" if len(revivable) == 1 else "capability"
-        if not live:
-            return None, "none_loaded"
+        if not live:  # a model served it: one the input does not name (design §3), unless it failed
+            return None, "unknown" if e.status < 400 else "none_loaded"
         for s in kind or live:
             s.maybe_activity_ns = max(s.maybe_activity_ns, end)
             self._note_activity(s, end)
@@ -502,7 +459,9 @@ class Timeline:
         if s is not None:
             s.last_activity_ns = max(s.last_activity_ns, e.end_ns)
             self._note_activity(s, e.end_ns)
-        if st.debug_seen or st.ps_seen or how in ("ambiguous", "capability"):
+        else:
+            adoption.hidden_used(st, e.end_ns)
+        if st.debug_seen or st.ps_seen or how in ("ambiguous", "capability", "unknown"):
             hold = PS_HOLD_NS if st.ps_seen else HOLD_NS
             st.held.append(Held(e, endpoint, s, how, e.end_ns + hold))
             return out
@@ -560,9 +519,10 @@ class Timeline:
             if best.session is not None and best.session is not s and best.how != "ambiguous":
                 best.session.last_activity_ns = max(best.session.start_ns, best.session.loaded_ns or 0)
             best.session, best.how = s, how
+            adoption.claimed(s, best)
             s.last_activity_ns = max(s.last_activity_ns, best.req.end_ns)
 
-    # -- DEBUG lines -----------------------------------------------------------------------------------
+    # -- DEBUG lines (design §3, §4, §5) ---------------------------------------------------------------
     def _on_debug_runner(self, st: HostState, e: ev.DebugRunner) -> list[Point]:
         st.debug_seen = True
         now = e.ts_us * 1000
@@ -571,17 +531,29 @@ class Timeline:
             # older versions log "stopping llama server" with no keys: the runner whose unload began
             pending = [x for x in st.loaded if x.start_ns in st.pending_reason]
             s = pending[0] if len(pending) == 1 else None
+        if s is None and e.step in adoption.ALIVE_STEPS and (e.blob or e.runner_name):
+            s = adoption.adopt(self, st, e.host, now, blob=e.blob, name=e.runner_name, pid=e.runner_pid,
+                               num_ctx=e.num_ctx, parallel=e.parallel)
         if s is None:
             return []
         if e.runner_name and not s.name:
             self._name_session(s, e.runner_name)
         if e.runner_pid and (e.blob or e.runner_name):
             s.runner_pid = e.runner_pid
-        if e.step == "request_end":
+        if e.duration_ns is not None:  # "gone idle, adding timer … duration=": the runner's keep-alive
+            s.keep_alive_ns = e.duration_ns
+        if e.step == "request_start":
+            s.inflight += 1
+        elif e.step == "request_end":
+            s.inflight = max(0, s.inflight - 1)
             self._mark(st, s, now, now - S, now + S // 2, "debug_log")
-        elif e.step in ("expired", "expire_now", "evict", "shutdown"):
+        elif e.step in ("expired", "expire_now", "evict", "shutdown", "reload"):
+            if e.step == "expire_now":
+                s.keep_alive_ns = 0
+            elif e.step == "evict":
+                victims.named(st, s)  # this eviction's victim is named: no guess for it
             reason = {"expired": "keep_alive_expired", "expire_now": "keep_alive_zero", "evict": "evicted",
-                      "shutdown": "server_stop"}[e.step]
+                      "shutdown": "server_stop", "reload": "reloaded"}[e.step]
             # the unload begins at the first of these lines; "timer expired" comes before "runner expired
             # event received": keep the more specific reason, and the first time
             first = st.pending_reason.get(s.start_ns)
@@ -595,7 +567,7 @@ class Timeline:
                 return self._revise(st, s, began, reason, "debug_log")
         return []
 
-    # -- /api/ps -----------------------------------------------------------------------------------------
+    # -- /api/ps (design §3, §4) -------------------------------------------------------------------------
     def _on_api_ps(self, st: HostState, e: ev.ApiPs) -> list[Point]:
         now = e.ts_us * 1000
         out: list[Point] = []
@@ -614,6 +586,10 @@ class Timeline:
                     out += self._close(st, s, exp, "keep_alive_expired", "api_ps")
                 else:
                     out += self._close(st, s, now, "unloaded", "api_ps")
+        for name in current:  # design §3: a loaded model the input has not shown
+            blob = self.names.blob_of(name)
+            if self._find(st, name=name) is None and (blob is None or self._find(st, blob=blob) is None):
+                adoption.adopt(self, st, e.host, now, blob=blob, name=name)
         for name, m in current.items():
             prev = st.ps_prev.get(name)
             if prev and m.expires_at_us and prev.expires_at_us and m.expires_at_us > prev.expires_at_us:
@@ -622,16 +598,19 @@ class Timeline:
         st.ps_prev, st.ps_prev_ns = current, now
         return out
 
-    # -- unload and eviction evidence ---------------------------------------------------------------------
+    # -- unload and eviction evidence (design §4, §5) -----------------------------------------------------
     def _on_vram_timeout(self, st: HostState, e: ev.VramTimeout) -> list[Point]:
         now = e.ts_us * 1000
         began = now - int(e.seconds * S)
         s = self._find(st, e.blob, short_model_name(e.runner_name) if e.runner_name else None,
                        include_closed=True)
         out: list[Point] = []
-        if s is not None:
+        fixed = victims.correct(self, st, s, began) if s is not None else None
+        if fixed is not None:  # it names an eviction's victim (design §5)
+            out += fixed
+        elif s is not None:
             last = [*s.activity, s.last_activity_ns, s.loaded_ns or 0]
-            expired = any(abs(began - (t + st.keep_alive_ns)) < 10 * S for t in last if t)
+            expired = any(abs(began - (t + s.keep_alive_ns)) < 10 * S for t in last if t)
             reason = "keep_alive_expired" if expired else "unloaded"
             if s.end_ns is None:
                 out += self._close(st, s, began, reason, "vram_timeout")
@@ -650,8 +629,8 @@ class Timeline:
         if e.what in ("evict_all_oom_retry", "load_failed_retry"):
             for s in list(st.loaded):
                 out += self._close(st, s, now, "evicted", "eviction_log")
-        else:
-            st.evict_hint = (now, "eviction_log")
+        else:  # one victim per line, named by DEBUG or taken in the scheduler's order (design §5)
+            victims.announce(st, now, "eviction_log")
         out.append(self._event(e.host, now, "eviction", None, message=e.message, what=e.what, count=e.count))
         return out
 
