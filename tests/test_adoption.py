@@ -106,10 +106,9 @@ def test_a_load_decision_alone_is_an_open_load_with_its_blob():
     # Story (corpus 024): the excerpt is one line, the scheduler deciding to load this blob.
     pts, _ = run([slog(5, "new model will fit in available VRAM in single GPU, loading", model=path("gemma3:12b"),
                        gpu=0, parallel=2, available=6064544153, required='"967.0 MiB"')])
-    (load,) = [p for p in pts if p.measurement == "ollama_load"]
-    assert (load.fields["open"], load.fields["blob"], "load_s" in load.fields) == (True, BLOBS["gemma3:12b"], False)
+    assert not [p for p in pts if p.measurement == "ollama_load"]  # it has not finished
     s = _session(pts, "gemma3:12b")
-    assert (s["open"], s["loading"], s["blob"]) == (True, True, BLOBS["gemma3:12b"])
+    assert (s["start"], s["open"], s["loading"], s["blob"]) == (us(5) * 1000, True, True, BLOBS["gemma3:12b"])
 
 
 def test_decision_then_start_line_starts_the_load_at_the_start_line():
@@ -140,9 +139,9 @@ def test_an_open_load_completes_after_a_resume_exactly_as_uninterrupted():
 
 
 def test_the_open_load_at_the_end_is_overwritten_when_it_finishes():
-    # The same Timeline writes the open load (end of one input) and later its completion: one load point.
+    # The same Timeline writes the open session (end of one input) and later the finished load: one session.
     pts, tl = run([start_e(10, "gemma3:12b")])
     pts += feed(tl, [started(14, 4.0)], seq0=1) + tl.finish()
-    loads = {p.identity: p for p in pts if p.measurement == "ollama_load"}
-    (load,) = loads.values()
-    assert load.fields["load_s"] == 4.0 and "open" not in load.fields
+    (load,) = [p for p in pts if p.measurement == "ollama_load"]
+    s = _session(pts, "gemma3:12b")
+    assert load.fields["load_s"] == 4.0 and s["load_s"] == 4.0 and "loading" not in s and s["open"] is True

@@ -49,7 +49,6 @@ class Session:
     inflight: int = 0  # DEBUG: requests begun ("evaluating already loaded") and not yet finished
     written: bool = False  # a point carries its start: the start can no longer move
     unload_due_ns: int = 0  # its unload marker is written then (0: at once), unless undone before
-    load_time_ns: int | None = None  # the identity time of its ollama_load point, once written
 
     @property
     def per_request_ctx(self) -> int | None:

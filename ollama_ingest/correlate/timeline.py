@@ -147,7 +147,7 @@ class Timeline:
                 out.append(self._warning_point(st, w, None))
             st.held_warnings.clear()
             if st.loading is not None and st.loading.blob:  # design §6: a load still going on
-                out += self._open_load_points(st, st.loading)
+                out.append(self._session_point(st.loading, st.last_ns))
         return out + self.open_sessions()
 
     # -- time ------------------------------------------------------------------------------------
@@ -368,23 +368,9 @@ class Timeline:
         fields = {"load_s": s.load_s, "end": (s.loaded_ns or s.start_ns) // 1_000_000, "blob": s.blob or "",
                   "ctx": s.per_request_ctx, "ctx_size": s.ctx_size, "parallel": s.parallel,
                   "gpu_layers": s.gpu_layers, **s.mem}
-        load = self._load_point(s, fields)
+        load = self._unique(Point("ollama_load", {"host": s.host, "model": s.label, "series": self.series(s)},
+                                  {k: v for k, v in fields.items() if v is not None and v != ""}, s.start_ns))
         return [load] if s.end_ns is not None else [load, self._session_point(s)]
-
-    def _load_point(self, s: Session, fields: dict) -> Point:
-        p = Point("ollama_load", {"host": s.host, "model": self.model_label(s), "series": self.series(s)},
-                  {k: v for k, v in fields.items() if v is not None and v != ""}, s.load_time_ns or s.start_ns)
-        if s.load_time_ns is None:  # a rewrite (an open load finishing) keeps the identity of the first
-            p = self._unique(p)
-            s.load_time_ns = p.time_ns
-        return p
-
-    def _open_load_points(self, st: HostState, s: Session) -> list[Point]:
-        """A load that has not finished (yet): open load and session, with its blob (design §6)."""
-        fields = {"open": True, "end": max(st.last_ns, s.start_ns) // 1_000_000, "blob": s.blob,
-                  "ctx": s.per_request_ctx, "ctx_size": s.ctx_size, "parallel": s.parallel,
-                  "gpu_layers": s.gpu_layers, **s.mem}
-        return [self._load_point(s, fields), self._session_point(s, st.last_ns)]
 
     def _name_session(self, s: Session, name: str) -> list[Point]:
         if s.name == name:
