@@ -145,3 +145,40 @@ def test_the_open_load_at_the_end_is_overwritten_when_it_finishes():
     (load,) = [p for p in pts if p.measurement == "ollama_load"]
     s = _session(pts, "gemma3:12b")
     assert load.fields["load_s"] == 4.0 and s["load_s"] == 4.0 and "loading" not in s and s["open"] is True
+
+
+def test_a_runner_named_only_as_it_unloads_is_written_with_its_blob():
+    # Story (corpus 047, v0.6): the excerpt begins as the runner of gemma3:12b is being stopped; DEBUG
+    # "runner released" names it: it was loaded until then.
+    pts, _ = run([slog(3.7, "waiting for llama server to exit", level="DEBUG"),
+                  slog(4, "runner released", level="DEBUG", modelPath=path("gemma3:12b"))])
+    s = _session(pts, "gemma3:12b")
+    assert (s["start"], s["end"], s["open"], s["blob"], s["evidence"], s["adopted"]) == (
+        us(4) * 1000, us(4) // 1000, False, BLOBS["gemma3:12b"], "debug_log", True)
+
+
+def test_the_debug_line_after_a_load_names_the_load_whose_start_was_missed():
+    # Story (corpus 059, v0.7+): the excerpt begins during a load; "finished setting up" right after "started
+    # in" names its runner: one session, the load's, with the name and blob.
+    pts, _ = run([started(30.379, 4.01), debug(30.3795, "finished setting up", "qwen2.5-coder:7b"), gin(30.4, "0s", "/", "HEAD")])
+    (load,) = [p for p in pts if p.measurement == "ollama_load"]
+    assert (load.tags["model"], load.fields["blob"], load.fields["load_s"]) == (
+        "qwen2.5-coder:7b", BLOBS["qwen2.5-coder:7b"], 4.01)
+    assert len({p.identity for p in pts if p.measurement == "ollama_session"}) == 1
+
+
+def test_a_lost_state_takes_up_the_sessions_it_had_written_open():
+    # Story (issue 11 point 9): the service wrote gemma3:12b's session open (loaded at t=10), then lost its state.
+    # It reads the open session back and starts afresh; /api/ps still lists the model at t=100 and t=385 (past
+    # the keep-alive inferred from its last write: the poll says better), then no longer at t=400: it expired at
+    # its expires_at (t=390). The same session point is closed, not a second one opened.
+    from ollama_ingest.correlate.adoption import resume_open
+
+    _, tl = run([], finish=False)
+    resume_open(tl, "h", [{"start_ns": us(10) * 1000, "model": "gemma3:12b", "series": "gemma3:12b (ctx: 4096)",
+                           "blob": BLOBS["gemma3:12b"], "end": us(60) // 1000, "ctx": 4096, "parallel": 2,
+                           "requests": 3}])
+    pts = feed(tl, [ps(100, gemma3__12b=390), ps(385, gemma3__12b=390), ps(400)]) + tl.finish()
+    (sess,) = {p.identity: p for p in pts if p.measurement == "ollama_session"}.values()
+    assert (sess.time_ns, sess.tags["series"], sess.fields["open"], sess.fields["end"], sess.fields["evidence"],
+            sess.fields["requests"]) == (us(10) * 1000, "gemma3:12b (ctx: 4096)", False, us(390) // 1000, "api_ps", 3)

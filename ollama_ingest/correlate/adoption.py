@@ -11,10 +11,6 @@ from __future__ import annotations
 from .. import events as ev
 from .state import HostState, Session
 
-# DEBUG steps that show a runner alive (the unload steps adopt nothing: a bar of no length says nothing)
-ALIVE_STEPS = frozenset({"request_start", "request_end", "idle", "ready", "expired", "expire_now", "evict",
-                         "reload"})
-
 
 def version_at_least(version: str | None, *want: int) -> bool | None:
     """``0.11.5`` ≥ (0, 11, 5)? None when the version is unknown or not numeric."""
@@ -105,3 +101,26 @@ def hidden_used(st: HostState, end_ns: int) -> None:
     """A request that may have been a hidden runner's keeps it loaded for its keep-alive after it."""
     if st.hidden:
         st.hidden_until_ns = max(st.hidden_until_ns, end_ns + st.keep_alive_ns)
+
+
+def resume_open(tl, host: str, written: list[dict]) -> None:
+    """Sessions a lost state had written open (read back from the database: ``start_ns``, the ``model`` and
+    ``series`` tags, ``blob``, ``end`` ms, ``ctx``, ``parallel``): taken up with the identity they were written
+    with, so that the evidence that follows (/api/ps, the log, keep-alive) ends them in place instead of
+    leaving them open for ever beside a new bar (design §3)."""
+    from .state import HostState
+
+    st = tl.hosts.setdefault(host, HostState())
+    for d in written:
+        if any(s.start_ns == d["start_ns"] for s in st.loaded):
+            continue
+        seen = max(d["start_ns"], (d.get("end") or 0) * 1_000_000)
+        s = Session(host=host, blob=d.get("blob") or None, start_ns=d["start_ns"], loaded_ns=d["start_ns"],
+                    last_activity_ns=seen, keep_alive_ns=st.keep_alive_ns, label=d["model"], written=True,
+                    series_tag=d.get("series") or d["model"], parallel=d.get("parallel"),
+                    requests=d.get("requests") or 0)
+        if d.get("ctx"):
+            s.ctx_size = d["ctx"] * (d.get("parallel") or 1)
+        if not d["model"].startswith("sha256:") and d["model"] != "unknown":
+            s.name = d["model"]
+        st.loaded.append(s)

@@ -49,6 +49,7 @@ class Session:
     inflight: int = 0  # DEBUG: requests begun ("evaluating already loaded") and not yet finished
     written: bool = False  # a point carries its start: the start can no longer move
     unload_due_ns: int = 0  # its unload marker is written then (0: at once), unless undone before
+    series_tag: str | None = None  # resumed from a written point: its series as written
 
     @property
     def per_request_ctx(self) -> int | None:

@@ -54,6 +54,8 @@ class Timeline:
     def series(self, s: Session | None) -> str:
         if s is None:
             return ""
+        if s.series_tag:  # resumed from a point already written (design §3): keep its identity
+            return s.series_tag
         n = s.per_request_ctx
         return f"{self.model_label(s)} (ctx: {n})" if n else self.model_label(s)
 
@@ -517,7 +519,10 @@ class Timeline:
             # older versions log "stopping llama server" with no keys: the runner whose unload began
             pending = [x for x in st.loaded if x.start_ns in st.pending_reason]
             s = pending[0] if len(pending) == 1 else None
-        if s is None and e.step in adoption.ALIVE_STEPS and (e.blob or e.runner_name):
+        if s is None and e.step == "ready" and st.unnamed is not None and st.unnamed.blob in (None, e.blob):
+            s = st.unnamed  # the load that just finished, whose start line was not in the input
+            s.blob = s.blob or e.blob
+        if s is None and (e.blob or e.runner_name):  # design §3
             s = adoption.adopt(self, st, e.host, now, blob=e.blob, name=e.runner_name, pid=e.runner_pid,
                                num_ctx=e.num_ctx, parallel=e.parallel)
         if s is None:
@@ -572,9 +577,14 @@ class Timeline:
                     out += self._close(st, s, exp, "keep_alive_expired", "api_ps")
                 else:
                     out += self._close(st, s, now, "unloaded", "api_ps")
-        for name in current:  # design §3: a loaded model the input has not shown
+        for name in current:  # design §3: a loaded model the input has not shown, or believed expired
             blob = self.names.blob_of(name)
-            if self._find(st, name=name) is None and (blob is None or self._find(st, blob=blob) is None):
+            s = self._find(st, name=name, include_closed=True) or self._find(st, blob=blob, include_closed=True)
+            if s is not None and s.inferred and s in st.closed:
+                self._reopen(st, s)
+                s.maybe_activity_ns = max(s.maybe_activity_ns, now)
+                out.append(self._session_point(s))
+            elif s is None or s.end_ns is not None:
                 adoption.adopt(self, st, e.host, now, blob=blob, name=name)
         for name, m in current.items():
             prev = st.ps_prev.get(name)
