@@ -82,7 +82,8 @@ def _session_cases(observable: bool):
 
 
 def test_scenarios_are_there():
-    assert NAMES == ["debug-unload", "era-e-day", "era-f-day", "era-g-day", "restart-while-loaded", "two-models"]
+    assert NAMES == ["debug-unload", "era-e-day", "era-f-day", "era-g-day", "restart-while-loaded", "two-evictions",
+                     "two-models"]
     for name in NAMES:
         t = truth(name)
         assert 100 <= t["counts"]["entries"] <= 600, name
