@@ -580,7 +580,7 @@ class Timeline:
         for name in current:  # design §3: a loaded model the input has not shown, or believed expired
             blob = self.names.blob_of(name)
             s = self._find(st, name=name, include_closed=True) or self._find(st, blob=blob, include_closed=True)
-            if s is not None and s.inferred and s in st.closed:
+            if s is not None and (s.inferred or s.guessed) and s in st.closed:
                 self._reopen(st, s)
                 s.maybe_activity_ns = max(s.maybe_activity_ns, now)
                 out.append(self._session_point(s))

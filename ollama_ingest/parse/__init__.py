@@ -38,7 +38,7 @@ KNOWN_IGNORED_PREFIXES = ("total blobs:", "total unused blobs removed:", "Server
 # the two characters "^[" for ESC (`^[[97;42m 200 ^[[0m`)
 _ANSI = re.compile(r"(?:\x1b|\^\[)\[[0-9;]*[A-Za-z]")
 _LOADER = "llama_model_loader: loaded meta data"  # llama.cpp names the blob it loads (every era but the Go engine)
-_LOADER_B = _LOADER.encode()
+_STARTS = (b"time=", _LOADER.encode())  # one call for both on the reader's hot path
 NOTHING: tuple = ()
 
 
@@ -96,8 +96,8 @@ def _slog(e: Entry, line: str, stats: ParseStats) -> tuple | list:
 def interesting(raw: bytes) -> bool:
     """Could this MESSAGE (raw bytes) be anything but noise to ``parse_entry``? A superset, for readers
     that can skip building entries: systemd's lines (PID 1) must be let through by the reader itself."""
-    return (raw.startswith(b"time=") or raw.find(b"[GIN]", 0, 160) >= 0
-            or (raw.startswith((b"19", b"20")) and raw.startswith(b"/", 4)) or raw.startswith(_LOADER_B))
+    return (raw.startswith(_STARTS) or raw.find(b"[GIN]", 0, 160) >= 0
+            or (raw.startswith((b"19", b"20")) and raw.startswith(b"/", 4)))
 
 
 def parse_entry(e: Entry, stats: ParseStats) -> tuple | list[Event]:
