@@ -41,6 +41,19 @@ def kv(line: str) -> dict[str, str]:
     return parse_logfmt(line)
 
 
+def bare_value(line: str, key: str) -> str | None:
+    """The value of `` key=…`` without tokenizing the line, for lines parsed by the thousand; a quoted value
+    (or none) falls back to the full tokenizer."""
+    i = line.find(f" {key}=")
+    if i < 0:
+        return None
+    i += len(key) + 2
+    if line[i:i + 1] == '"':
+        return kv(line).get(key)
+    j = line.find(" ", i)
+    return line[i:j] if j > 0 else line[i:]
+
+
 def to_int(v: str | None) -> int | None:
     if v is None or v == "":
         return None

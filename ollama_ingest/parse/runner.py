@@ -6,7 +6,7 @@ import re
 
 from ..entry import Entry
 from ..events import LoadDecision, LoadFinished, ModelChange, RunnerLoadRequest, RunnersCount, RunnerStart
-from .common import base, blob_of, kv, on_msg, to_int
+from .common import bare_value, base, blob_of, kv, on_msg, to_int
 
 # flag → field, for every era's spelling (C–E long flags, G llama-server short ones)
 _FLAGS = {
@@ -92,13 +92,13 @@ _DECISIONS = {
 
 @on_msg(*_DECISIONS)
 def load_decision(e: Entry, line: str, msg: str) -> LoadDecision | None:
-    blob = blob_of(kv(line).get("model"))
+    blob = blob_of(bare_value(line, "model"))
     return LoadDecision(**base(e), blob=blob, message=msg, after_start=_DECISIONS[msg]) if blob else None
 
 
 @on_msg("loaded runners")
 def runners_count(e: Entry, line: str, msg: str) -> RunnersCount | None:
-    n = to_int(kv(line).get("count"))
+    n = to_int(bare_value(line, "count"))
     return RunnersCount(**base(e), count=n) if n is not None else None
 
 
