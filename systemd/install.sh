@@ -5,10 +5,11 @@
 #   sudo systemd/install.sh [--prefix /opt/ollama-ingest] [--no-start]
 #   systemd/install.sh --root DIR [--no-venv]     (stage the files under DIR: packaging, tests)
 #
-# It makes a venv under the prefix with the package in it, installs the unit, creates
-# /etc/ollama-ingest/config.toml (commented defaults) and /etc/ollama-ingest/influx-token (empty, 0600;
-# the unit passes it as the credential "influx-token"), writes a drop-in that lets the service read the
-# models dir, then enables and starts the service.
+# It makes a venv under the prefix with the package in it, puts the command on PATH (a symlink in
+# /usr/local/bin), installs the unit, creates /etc/ollama-ingest/config.toml (commented defaults) and
+# /etc/ollama-ingest/influx-token (empty, 0600; the unit passes it as the credential "influx-token"),
+# writes a drop-in that lets the service read the models dir and reach Ollama, then enables and
+# (re)starts the service, unless the token file is still empty.
 set -euo pipefail
 
 PREFIX=/opt/ollama-ingest
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     --root=*) ROOT="${1#*=}"; shift ;;
     --no-start) START=0; shift ;;
     --no-venv) VENV=0; shift ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set /{/^#/s/^# \{0,1\}//p}' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -62,7 +63,16 @@ if [ "$VENV" = 1 ]; then
   PIP_DISABLE_PIP_VERSION_CHECK=1 "$ROOT$PREFIX/venv/bin/pip" install -q --upgrade "$SRC"
 fi
 
-# -- 3. the unit --------------------------------------------------------------------------------------
+# -- 3. the command on PATH (README's next step runs it) ------------------------------------------------
+BIN_DIR="$ROOT/usr/local/bin"
+install -d -m 0755 "$BIN_DIR"
+if [ -e "$BIN_DIR/ollama-ingest" ] && [ ! -L "$BIN_DIR/ollama-ingest" ]; then
+  say "$BIN_DIR/ollama-ingest exists and is not our symlink: left alone (run $PREFIX/venv/bin/ollama-ingest)"
+else
+  ln -sfn "$PREFIX/venv/bin/ollama-ingest" "$BIN_DIR/ollama-ingest"
+fi
+
+# -- 4. the unit --------------------------------------------------------------------------------------
 UNIT_DIR="$ROOT/etc/systemd/system"
 install -d -m 0755 "$UNIT_DIR" "$UNIT_DIR/ollama-ingest.service.d"
 tmp="$(mktemp)"
@@ -71,7 +81,7 @@ sed "s#^ExecStart=/opt/ollama-ingest/venv/bin/ollama-ingest#ExecStart=$PREFIX/ve
   "$SRC/systemd/ollama-ingest.service" >"$tmp"
 install -m 0644 "$tmp" "$UNIT_DIR/ollama-ingest.service"
 
-# -- 4. config and token (kept when present) ----------------------------------------------------------
+# -- 5. config and token (kept when present) ----------------------------------------------------------
 CONF_DIR="$ROOT/etc/ollama-ingest"
 install -d -m 0755 "$CONF_DIR"
 if [ ! -e "$CONF_DIR/config.toml" ]; then
@@ -84,13 +94,14 @@ if [ ! -e "$CONF_DIR/influx-token" ]; then
 fi
 chmod 0600 "$CONF_DIR/influx-token"
 
-# -- 5. read access to the models dir ------------------------------------------------------------------
-models=""
-if [ -z "$ROOT" ] && command -v systemctl >/dev/null 2>&1; then
-  models="$(systemctl show -p Environment --value ollama.service 2>/dev/null | tr ' ' '\n' \
-            | sed -n 's/^OLLAMA_MODELS=//p' | tail -n1 || true)"
-fi
+# -- 6. read access to the models dir, the address of Ollama ------------------------------------------------------------------
+ollama_env() {  # the value of $1 in ollama.service's Environment= (empty when unset)
+  [ -z "$ROOT" ] && command -v systemctl >/dev/null 2>&1 || return 0
+  systemctl show -p Environment --value ollama.service 2>/dev/null | tr ' ' '\n' | sed -n "s/^$1=//p" | tail -n1 || true
+}
+models="$(ollama_env OLLAMA_MODELS)"
 models="${models:-/usr/share/ollama/.ollama/models}"
+ollama_host="$(ollama_env OLLAMA_HOST)"
 {
   echo "# written by install.sh: read access to the Ollama models dir ($models); rerun install.sh to refresh"
   echo "[Service]"
@@ -101,16 +112,24 @@ models="${models:-/usr/share/ollama/.ollama/models}"
     /home/* | /root/*) echo "ProtectHome=read-only" ;;
   esac
   echo "Environment=OLLAMA_MODELS=$models"
+  if [ -n "$ollama_host" ]; then
+    echo "Environment=OLLAMA_HOST=$ollama_host"  # where Ollama listens (its API: /api/ps, names)
+  fi
 } >"$tmp"
 install -m 0644 "$tmp" "$UNIT_DIR/ollama-ingest.service.d/10-models.conf"
 
-# -- 6. enable and (re)start ---------------------------------------------------------------------------
+# -- 7. enable and (re)start, once there is a token --------------------------------------------------------
 if [ "$START" = 1 ]; then
   systemctl daemon-reload
-  systemctl enable ollama-ingest.service >/dev/null
   if [ ! -s "$CONF_DIR/influx-token" ]; then
-    say "not starting yet: $CONF_DIR/influx-token is empty. Put the token in it, then: systemctl start ollama-ingest"
-  elif systemctl is-active --quiet ollama-ingest.service; then
+    # enabled without a token, the next boot would leave a failed unit
+    say "not enabling yet: $CONF_DIR/influx-token is empty. Set url, org, bucket in $CONF_DIR/config.toml," \
+        "put the token in $CONF_DIR/influx-token, run 'ollama-ingest check', then: systemctl enable --now ollama-ingest"
+    say "done"
+    exit 0
+  fi
+  systemctl enable ollama-ingest.service >/dev/null
+  if systemctl is-active --quiet ollama-ingest.service; then
     systemctl restart ollama-ingest.service
     say "restarted ollama-ingest.service"
   else

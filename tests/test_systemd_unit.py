@@ -61,6 +61,9 @@ def test_the_unit_says_what_the_service_needs():
     assert one["Service.LoadCredential"] == "influx-token:/etc/ollama-ingest/influx-token"
     assert int(one["Service.TimeoutStopSec"]) >= 5  # SIGTERM: flush, commit, exit 0 within 5 s
     assert one["Service.DynamicUser"] == "yes" and one["Service.ProtectSystem"] == "strict"
+    # its own /dev and IPC namespace: tests/test_systemd_boot.py shows the journal and the API on loopback
+    # are still reached with them
+    assert one["Service.PrivateDevices"] == "yes" and one["Service.PrivateIPC"] == "yes"
     assert one["Install.WantedBy"] == "multi-user.target"
 
 
@@ -88,6 +91,8 @@ def test_install_is_idempotent_and_keeps_settings_and_token(tmp_path):
     assert first["etc/ollama-ingest/config.toml"][0] == (ROOT / "systemd/config.toml.example").read_bytes()
     dropin = first["etc/systemd/system/ollama-ingest.service.d/10-models.conf"][0].decode()
     assert "[Service]" in dropin and "OLLAMA_MODELS=" in dropin
+    # README's next command is `ollama-ingest check`: the command is on PATH
+    assert os.readlink(root / "usr/local/bin/ollama-ingest") == "/opt/ollama-ingest/venv/bin/ollama-ingest"
     # the admin edits the config and puts the token in; a second run changes nothing of theirs
     (root / "etc/ollama-ingest/config.toml").write_text('bucket = "mine"\n')
     (root / "etc/ollama-ingest/influx-token").write_text("secret\n")
@@ -103,6 +108,15 @@ def test_install_prefix_rewrites_execstart(tmp_path):
     run_install("--root", str(tmp_path), "--no-venv", "--prefix", "/srv/oi")
     text = (tmp_path / "etc/systemd/system/ollama-ingest.service").read_text()
     assert "ExecStart=/srv/oi/venv/bin/ollama-ingest run" in text
+    assert os.readlink(tmp_path / "usr/local/bin/ollama-ingest") == "/srv/oi/venv/bin/ollama-ingest"
+
+
+def test_install_leaves_a_foreign_command_on_path_alone(tmp_path):
+    own = tmp_path / "usr/local/bin/ollama-ingest"
+    own.parent.mkdir(parents=True)
+    own.write_text("#!/bin/sh\n")
+    r = run_install("--root", str(tmp_path), "--no-venv")
+    assert own.read_text() == "#!/bin/sh\n" and "left alone" in r.stderr
 
 
 def test_install_rejects_unknown_options_and_the_example_config_parses(tmp_path):
