@@ -1,18 +1,27 @@
 """``ollama-ingest check``: can the service do its job here? One line per check, exit 1 if any failed.
 
-- journal: readable, and holding entries of the unit (a user outside ``systemd-journal`` sees only
-  its own entries: the line says so);
+- journal: readable, and holding entries of the unit (a user who cannot read the system journal's
+  files sees only its own entries: the line says so);
 - models: the models dir(s) readable (manifests counted);
 - ollama: the API answers ``/api/version``;
 - influxdb: ``/ping`` answers, and one point can be written to the bucket (``ollama_ingest``, field
   ``check``): that proves the URL, the org, the bucket and the token;
 - state: the state directory is writable (or can be created).
+
+Run outside the unit (as root, typically), it takes the unit's own ``Environment=`` (its file and drop-ins:
+``OLLAMA_MODELS``, ``OLLAMA_HOST`` written by install.sh, ``OLLAMA_INGEST_*`` from ``systemctl edit``) for
+the variables the shell does not set, so it tests exactly what the service will use; the config file and
+the token file are the unit's already.
 """
 
 from __future__ import annotations
 
-import grp
+import glob
 import os
+import shlex
+import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -22,6 +31,38 @@ from typing import TextIO
 from .config import ConfigError, Settings
 
 Result = tuple[bool | None, str]  # (True ok / False failed / None skipped, what)
+UNIT = "ollama-ingest.service"
+_SETTING_VARS = ("OLLAMA_INGEST_", "INFLUXDB_V2_", "OLLAMA_MODELS", "OLLAMA_HOST", "STATE_DIRECTORY")
+
+
+def unit_environment(unit: str = UNIT) -> dict[str, str]:
+    """The settings variables of the installed unit's ``Environment=`` ({} inside a unit, or without one)."""
+    if os.environ.get("INVOCATION_ID") or shutil.which("systemctl") is None:
+        return {}
+    try:
+        r = subprocess.run(["systemctl", "show", unit, "-p", "LoadState", "-p", "Environment"],
+                           capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    props = dict(ln.split("=", 1) for ln in r.stdout.splitlines() if "=" in ln)
+    if r.returncode != 0 or props.get("LoadState") != "loaded":
+        return {}
+    try:
+        items = shlex.split(props.get("Environment", ""))
+    except ValueError:
+        return {}
+    return {k: v for k, sep, v in (i.partition("=") for i in items) if sep and k.startswith(_SETTING_VARS)}
+
+
+def adopt_unit_environment(unit: str = UNIT, err: TextIO | None = None) -> list[str]:
+    """Take the unit's settings variables that this environment does not set; returns their names."""
+    env = unit_environment(unit)
+    taken = sorted(k for k in env if k not in os.environ)
+    for k in taken:
+        os.environ[k] = env[k]
+    if taken:  # names only: a value may be a token
+        print(f"check: as {unit} runs, with its Environment= {', '.join(taken)}", file=err or sys.stderr)
+    return taken
 
 
 def check_journal(s: Settings) -> Result:
@@ -36,9 +77,8 @@ def check_journal(s: Settings) -> Result:
         add_unit_matches(r, s.unit)
         r.seek_tail()
         if not r._previous():
-            hint = ""
-            if not files and not s.journal_dir and os.geteuid() != 0 and not _in_group("systemd-journal", "adm"):
-                hint = " (this user is not in the systemd-journal group: it sees only its own entries)"
+            problem = None if files or s.journal_dir else system_journal_unreadable()
+            hint = f" ({problem})" if problem else ""
             return False, f"no entries of {s.unit} in {_where(s)}{hint}"
         newest = datetime.fromtimestamp(r._get_realtime() / 1e6, timezone.utc).astimezone()
         r.seek_head()
@@ -58,19 +98,31 @@ def _where(s: Settings) -> str:
     return str(s.journal_dir) if s.journal_dir else "the local journal"
 
 
-def _in_group(*names: str) -> bool:
-    groups = set(os.getgroups())
-    for n in names:
+SYSTEM_JOURNAL_GLOBS = ("/var/log/journal/*/system*.journal", "/run/log/journal/*/system*.journal")
+
+
+def system_journal_unreadable(globs: tuple[str, ...] = SYSTEM_JOURNAL_GLOBS) -> str | None:
+    """Why this process cannot read the local system journal, or None if it can (or there is none).
+
+    Tested by opening the files, not by group lists: under ``PrivateUsers=`` the groups show as
+    ``nobody`` although the kernel still grants ``systemd-journal``'s access."""
+    denied = None
+    for path in sorted(p for g in globs for p in glob.glob(g)):
         try:
-            if grp.getgrnam(n).gr_gid in groups:
-                return True
-        except KeyError:
+            os.close(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
+            return None
+        except PermissionError:
+            denied = path
+        except OSError:
             continue
-    return False
+    if denied is None:
+        return None
+    return (f"cannot read {denied}: this user (uid {os.getuid()}) sees only its own entries; let it read "
+            "the journal (group systemd-journal)")
 
 
 def check_models(s: Settings) -> Result:
-    from .correlate.inventory import model_dirs
+    from .correlate.inventory import has_manifests, model_dirs
 
     configured = [Path(d) for d in s.models_dir]
     dirs = configured or model_dirs()
@@ -80,9 +132,13 @@ def check_models(s: Settings) -> Result:
     lines, ok = [], True
     for d in dirs:
         manifests = d / "manifests"
-        if not manifests.is_dir():
+        if not has_manifests(d):
             ok = False
-            lines.append(f"{d}: no manifests/ directory" + ("" if d.exists() else " (does not exist)"))
+            try:
+                why = "" if d.exists() else " (does not exist)"
+            except OSError as exc:
+                why = f" (cannot look: {exc.strerror})"
+            lines.append(f"{d}: no manifests/ directory{why}")
             continue
         count, unreadable = 0, 0
         for dirpath, _dirs, files in os.walk(manifests, onerror=lambda e: None):
@@ -144,9 +200,15 @@ def check_state(s: Settings) -> Result:
     if not os.access(probe, os.W_OK | os.X_OK):
         return False, f"{d} is not writable by this user (state_dir / STATE_DIRECTORY)"
     from .checkpoint import FILENAME
+    from .statedir import StateLock
 
     cp = d / FILENAME
-    return True, f"{d}: writable" + (f", checkpoint of {time.ctime(cp.stat().st_mtime)}" if cp.exists() else "")
+    if cp.is_dir():
+        return False, f"{cp} is a directory, not a checkpoint file: remove it"
+    what = f"{d}: writable" + (f", checkpoint of {time.ctime(cp.stat().st_mtime)}" if cp.exists() else "")
+    pid = StateLock.holder(d)
+    return True, what + (f", in use by the running service (pid {pid})" if pid and pid > 0 else
+                         ", in use by the running service" if pid else "")
 
 
 CHECKS: list[tuple[str, Callable[[Settings], Result]]] = [

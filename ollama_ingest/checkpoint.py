@@ -7,11 +7,12 @@ exactly what an uninterrupted run would have.
 File layout (one file, replaced atomically: temp file in the same directory, fsync, rename, fsync dir)::
 
     OLLAMA-INGEST-CHECKPOINT 1\\n
-    {"cursor": …, "seq": …, "saved_at": …, "version": …}\\n     (JSON header: readable by anyone)
-    <pickle of the state dict>                                   (correlator state, counters)
+    {"cursor": …, "seq": …, "saved_at": …, "version": …, "counters": {…}}\\n   (JSON header)
+    <pickle of the state dict>                                                  (correlator state)
 
 The header is separate from the pickle so that a state that cannot be unpickled (a new version changed
-the classes) still gives the cursor back: the service then resumes from the cursor with a fresh state.
+the classes) still gives the cursor and the self-monitoring totals back: the service then resumes from
+the cursor with a fresh correlator state, and its counters go on from where they were.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class CheckpointError(Exception):
     """The checkpoint file exists but is not one (truncated, another format)."""
 
 
+class CheckpointPathError(CheckpointError):
+    """The checkpoint's path cannot be used at all (a directory, unreadable): only the user can fix it."""
+
+
 @dataclass
 class Checkpoint:
     cursor: str
@@ -45,14 +50,16 @@ class Checkpoint:
     state_error: str = ""
     version: str = __version__
     saved_at: float = 0.0
+    counters: dict = field(default_factory=dict)  # self-monitoring totals when it was saved (may be empty)
     extra: dict = field(default_factory=dict)
 
 
-def save(directory: Path, cursor: str, seq: int, state: dict, *, name: str = FILENAME) -> int:
+def save(directory: Path, cursor: str, seq: int, state: dict, *, name: str = FILENAME,
+         counters: dict | None = None) -> int:
     """Write the checkpoint atomically and durably; returns its size in bytes."""
     directory = Path(directory)
-    header = json.dumps({"cursor": cursor, "seq": seq, "saved_at": time.time(), "version": __version__},
-                        sort_keys=True).encode()
+    header = json.dumps({"cursor": cursor, "seq": seq, "saved_at": time.time(), "version": __version__,
+                         "counters": counters or {}}, sort_keys=True).encode()
     body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     data = MAGIC + header + b"\n" + body
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
@@ -77,12 +84,17 @@ def save(directory: Path, cursor: str, seq: int, state: dict, *, name: str = FIL
 
 
 def load(directory: Path, *, name: str = FILENAME) -> Checkpoint | None:
-    """The saved checkpoint, or None if there is none. Raises ``CheckpointError`` for a damaged file."""
+    """The saved checkpoint, or None if there is none. Raises ``CheckpointError`` for a damaged file,
+    ``CheckpointPathError`` when the path is a directory or cannot be read."""
     path = Path(directory) / name
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise CheckpointPathError(f"{path} is a directory, not a checkpoint file: remove it") from None
+    except OSError as exc:
+        raise CheckpointPathError(f"cannot read {path}: {exc.strerror or exc}") from None
     if not data.startswith(MAGIC):
         raise CheckpointError(f"{path} is not an ollama-ingest checkpoint")
     rest = data[len(MAGIC):]
@@ -94,8 +106,11 @@ def load(directory: Path, *, name: str = FILENAME) -> Checkpoint | None:
             raise ValueError("empty cursor")
     except (ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{path}: unreadable header ({exc})") from None
+    counters = header.get("counters")
     cp = Checkpoint(cursor=cursor, seq=int(header.get("seq", 0)), version=str(header.get("version", "?")),
-                    saved_at=float(header.get("saved_at", 0.0)))
+                    saved_at=float(header.get("saved_at", 0.0)),
+                    counters={k: v for k, v in counters.items() if isinstance(v, (int, float))}
+                    if isinstance(counters, dict) else {})
     try:
         state = pickle.loads(rest[nl + 1:])
         if not isinstance(state, dict):

@@ -226,16 +226,16 @@ def _service_settings(args):
 
 
 def cmd_run(args) -> int:
-    from .service import Service, configure_logging
+    from .service import configure_logging, run_service
 
     configure_logging(args.verbose)
-    settings = _service_settings(args)
-    return Service(settings, hard_exit_s=4.5).run()
+    return run_service(lambda: _service_settings(args))
 
 
 def cmd_check(args) -> int:
-    from .check import run_checks
+    from .check import adopt_unit_environment, run_checks
 
+    adopt_unit_environment()  # outside the unit: test what the unit will use
     return run_checks(_service_settings(args), out=sys.stdout)
 
 

@@ -2,8 +2,9 @@
 
 The TOML file is ``/etc/ollama-ingest/config.toml`` (``OLLAMA_INGEST_CONFIG`` names another one); its keys
 are the setting names below, flat. The token comes from ``token`` (environment or file), else
-``token_file``, else the systemd credential ``influx-token`` (``LoadCredential=``, ``$CREDENTIALS_DIRECTORY``);
-it is a ``SecretStr`` and never printed or logged.
+``token_file``, else the systemd credential ``influx-token`` (``LoadCredential=``, ``$CREDENTIALS_DIRECTORY``),
+else the file the unit loads that credential from, ``influx-token`` beside the config file (so ``check`` and
+``run`` outside the unit use exactly the unit's settings); it is a ``SecretStr`` and never printed or logged.
 """
 
 from __future__ import annotations
@@ -188,7 +189,14 @@ class Settings(BaseSettings):
         cred = os.environ.get("CREDENTIALS_DIRECTORY")
         if cred and (Path(cred) / CREDENTIAL_NAME).is_file():
             return f"systemd credential {CREDENTIAL_NAME}"
-        return "none"
+        path = unit_token_file()
+        try:
+            empty = path.stat().st_size == 0
+        except OSError:
+            return "none"
+        if not os.access(path, os.R_OK):
+            return f"none (cannot read {path}: run as root)"
+        return f"{path}" + (" (empty)" if empty else "")
 
     def resolved_token(self) -> str:
         """The token from the setting, a token_file, or a systemd credential; never logged.
@@ -214,7 +222,10 @@ class Settings(BaseSettings):
                 return (Path(cred) / CREDENTIAL_NAME).read_text(encoding="utf-8").strip()
             except OSError:
                 pass
-        return ""
+        try:  # outside the unit (check, run by hand as root): the file the unit's credential comes from
+            return unit_token_file().read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
 
 
 def config_path() -> Path:
@@ -232,6 +243,11 @@ def _check_named_config() -> None:
         raise ConfigError(f"OLLAMA_INGEST_CONFIG names {p}, which does not exist")
     if p.is_dir():
         raise ConfigError(f"OLLAMA_INGEST_CONFIG names {p}, which is a directory, not a TOML file")
+
+
+def unit_token_file() -> Path:
+    """The file the unit passes as the credential ``influx-token`` (``LoadCredential=``): beside the config."""
+    return config_path().parent / CREDENTIAL_NAME
 
 
 def _env_names(field: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""The service's own health as a point: measurement ``ollama_ingest`` (see docs/schema.md)."""
+"""The service's own health: the point (measurement ``ollama_ingest``, see docs/schema.md), its counters
+and the STATUS line systemd shows."""
 
 from __future__ import annotations
 
@@ -39,3 +40,36 @@ def selfmon_point(host: str, *, entries: int, events: int, unparsed: int, noise:
         fields["lag_s"] = max(0.0, round(now_ns / 1e9 - newest_entry_us / 1e6, 6))
     fields.update({k: v for k, v in extra.items() if v is not None})
     return Point("ollama_ingest", {"host": host}, fields, now_ns)
+
+
+class SelfReport:
+    """Mixed into ``Service``: its counters (totals since the state directory was created: ``carried`` from
+    the checkpoint plus this run's), the self-monitoring point and the STATUS line."""
+
+    def counters(self) -> dict:
+        """Totals since the state directory was created: the checkpoint's, plus this run's."""
+        st, sink, c = self.pipeline.stats, self.sink, self.carried
+        errors = getattr(sink, "write_errors", {})
+        now = {"entries": st.entries + self.pipeline.other_unit, "events": st.events,
+               "unparsed": sum(st.skipped.values()), "noise": st.noise, "dropped": getattr(sink, "dropped", 0),
+               "write_errors": sum(errors.values()), "points_written": getattr(sink, "written", 0),
+               "journal_gaps": self.gaps, "journal_gap_s": self.gap_s}
+        return {k: c.get(k, 0) + v for k, v in now.items()}
+
+    def _selfmon_point(self) -> Point:
+        c = self.counters()
+        gaps, gap_s = c.pop("journal_gaps"), c.pop("journal_gap_s")
+        return selfmon_point(self.host, newest_entry_us=self.follower.ts_us, **c,
+                             failed_entries=self.failed_entries or None, journal_gaps=gaps or None,
+                             journal_gap_s=gap_s or None)
+
+    def selfmon(self) -> None:
+        self.sink.add([self._selfmon_point()])
+
+    def status_text(self) -> str:
+        c = self.counters()
+        lag = ""
+        if self.follower is not None and self.follower.ts_us is not None:
+            lag = f", newest entry {max(0.0, time.time() - self.follower.ts_us / 1e6):.1f} s ago"
+        return (f"following {self.settings.unit}: {c['entries']} entries, {c['points_written']} points "
+                f"written, {c['dropped']} dropped{lag}")

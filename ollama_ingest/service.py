@@ -29,23 +29,27 @@ correlator state, the entry counter (``Entry.seq``) and the counters travel with
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__
 from . import checkpoint as ckpt
+from .apievidence import ApiEvidence, EvidenceTicks, gather_inventory, wake_fd_writer
 from .config import ConfigError, Settings
 from .correlate.names import ModelNames
 from .correlate.timeline import Timeline
+from .logsetup import configure_logging, stderr_is_journal
 from .notify import Notifier
 from .pipeline import Pipeline
-from .selfmon import hostname, selfmon_point
+from .selfmon import SelfReport, hostname
 from .sinks.influx import FlushAborted, SinkConfigError
 from .sources.journal import JournalFollower, JournalOpenError
+from .statedir import StateLock, journal_gap, load_checkpoint, prepare_state_dir, restore
+from .stopping import Stoppable
+
+__all__ = ["Service", "configure_logging", "gather_inventory", "make_sink", "run_service", "stderr_is_journal"]
 
 log = logging.getLogger("ollama_ingest.service")
 
@@ -55,73 +59,6 @@ STATUS_EVERY_S = 5.0
 ADVANCE_EVERY_S = 1.0
 UPSERT_EVERY_S = 10.0
 MAX_IDLE_WAIT_S = 60.0
-
-
-# -- logging ------------------------------------------------------------------------------------------
-_SYSLOG_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3, logging.CRITICAL: 2}
-
-
-class _JournalFormatter(logging.Formatter):
-    """``<N>`` priority prefixes: journald turns them into the entry's PRIORITY (SyslogLevelPrefix=)."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        prio = _SYSLOG_PRIORITY.get(record.levelno, 6)
-        text = super().format(record)
-        return "\n".join(f"<{prio}>{line}" for line in text.splitlines() or [""])
-
-
-def stderr_is_journal() -> bool:
-    stream = os.environ.get("JOURNAL_STREAM", "")
-    dev, _, ino = stream.partition(":")
-    if not (dev.isdigit() and ino.isdigit()):
-        return False
-    try:
-        st = os.fstat(sys.stderr.fileno())
-    except (OSError, ValueError, AttributeError):
-        return False
-    return (st.st_dev, st.st_ino) == (int(dev), int(ino))
-
-
-def configure_logging(verbose: int = 0) -> None:
-    """Logs go to stderr with their level: INFO by default for the service, DEBUG with -v."""
-    level = logging.DEBUG if verbose else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
-    if stderr_is_journal():
-        handler.setFormatter(_JournalFormatter("%(levelname)s %(name)s: %(message)s"))
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    for h in list(root.handlers):
-        root.removeHandler(h)
-    root.addHandler(handler)
-    root.setLevel(level)
-    if verbose < 2:  # urllib3 at DEBUG logs every request line; only with -vv
-        logging.getLogger("urllib3").setLevel(logging.WARNING)
-        logging.getLogger("influxdb_client").setLevel(logging.WARNING)
-
-
-# -- helpers -------------------------------------------------------------------------------------------
-def gather_inventory(settings: Settings, api: bool = True) -> list:
-    """What models this host has: the manifests (configured dir, OLLAMA_MODELS, the usual places), and
-    with ``api`` the Ollama API too (``/api/tags`` + ``/api/show``: slow if Ollama is busy)."""
-    from .correlate import inventory
-
-    try:
-        return inventory.gather([str(d) for d in settings.models_dir], settings.ollama_url if api else None,
-                                use_cli=False)
-    except (OSError, ValueError) as exc:
-        log.warning("cannot read the model inventory: %s", exc)
-        return []
-
-
-def prepare_state_dir(path: Path) -> Path:
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"bad setting state_dir: cannot create {path}: {exc.strerror}") from None
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise ConfigError(f"bad setting state_dir: {path} is not writable by this user (uid {os.getuid()})")
-    return path
 
 
 def make_sink(settings: Settings, sleep):
@@ -137,8 +74,18 @@ def make_sink(settings: Settings, sleep):
                       ca_file=settings.ca_file)
 
 
+def run_service(load_settings: Callable[[], Settings]) -> int:
+    """``ollama-ingest run``: a setting or the database refusing us stops it (exit 2 in the CLI) with the
+    reason in systemd's STATUS too, so a failed unit's ``systemctl status`` says why."""
+    try:
+        return Service(load_settings(), hard_exit_s=4.5).run()
+    except (ConfigError, SinkConfigError) as exc:
+        Notifier().status(f"failed: {exc}")
+        raise
+
+
 # -- the service -------------------------------------------------------------------------------------
-class Service:
+class Service(Stoppable, SelfReport, EvidenceTicks):
     def __init__(self, settings: Settings, *, sink=None, notifier: Notifier | None = None,
                  grace_s: float = 3.0, hard_exit_s: float = 0.0, install_signals: bool = True) -> None:
         self.settings = settings
@@ -152,39 +99,32 @@ class Service:
         self.sink = None
         self.pipeline: Pipeline | None = None
         self.follower: JournalFollower | None = None
+        self.lock: StateLock | None = None
         self.names = ModelNames()
         self.committed_cursor: str | None = None
         self.last_commit = float("-inf")
         self.commits = 0
         self.failed_entries = 0
         self.caught_up = False
-        self.base_counters = {"written": 0, "dropped": 0, "write_errors": 0}
-        self._wake_r = self._wake_w = -1
-        self._old_handlers: dict = {}
-        self._old_wakeup = -1
+        self.carried: dict = {}  # self-monitoring totals of earlier runs (from the checkpoint)
+        self.gaps, self.gap_s = 0, 0.0  # journal entries vacuumed before they were read (this run)
         self._upsert_pending = True  # after a start the open sessions are upserted once caught up
         self._fed_since_upsert = False
         self._last_upsert = float("-inf")
-        self._next = {"selfmon": float("inf"), "status": 0.0, "advance": 0.0, "inventory": float("inf")}
-        self._inventory_thread: threading.Thread | None = None
-        self._inventory_done: tuple | None = None
-        self._ps_thread: threading.Thread | None = None
-        self._ps_done: list = []  # ApiPs events polled in the background, fed by the main loop
-        self._ps_next = 0.0
+        self._next = {"selfmon": float("inf"), "status": 0.0, "advance": 0.0}
+        self.api = ApiEvidence(settings, self.host, wake_fd_writer(lambda: self._wake_w))
+        self._waiting_for_db: str | None = None  # why InfluxDB did not answer at the start
         self._logged: set[str] = set()
 
     # -- setup ---------------------------------------------------------------------------------
     def setup(self) -> None:
         s = self.settings
         prepare_state_dir(self.state_dir)
+        self.lock = StateLock.acquire(self.state_dir)
         ckpt.remove_stale_temp_files(self.state_dir)
         if not s.verify_ssl:
             log.warning("TLS certificate verification is off (verify_ssl = false / --insecure)")
-        try:
-            cp = ckpt.load(self.state_dir)
-        except ckpt.CheckpointError as exc:
-            log.warning("%s: starting without it (from the %s of the journal)", exc, s.start_at)
-            cp = None
+        cp = load_checkpoint(self.state_dir, s.start_at)
         files = [str(f) for f in s.journal_files] or None
         try:
             self.follower = JournalFollower(files=files, directory=str(s.journal_dir) if s.journal_dir else None,
@@ -192,33 +132,18 @@ class Service:
         except JournalOpenError as exc:
             raise ConfigError(f"bad setting journal_files/journal_dir: {exc}") from None
         self.sink = self._given_sink if self._given_sink is not None else make_sink(s, self._sleep)
+        from .check import system_journal_unreadable
         from .correlate.inventory import names_from
 
         self.names = names_from(gather_inventory(s, api=False))  # the API is asked in the background
-        if not files and not s.journal_dir and os.geteuid() != 0:
-            from .check import _in_group
-
-            if not _in_group("systemd-journal", "adm", "wheel"):
-                log.warning("this user (uid %d) is not in the systemd-journal group: it sees only its own "
-                            "journal entries, not ollama.service's", os.getuid())
-        state = cp.state if cp else None
-        if cp is not None and state is None:
-            log.warning("the saved correlator state (version %s) cannot be loaded (%s): resuming from the "
-                        "checkpoint's cursor with a fresh state", cp.version, cp.state_error)
-        elif state is not None and cp.version != __version__:
-            # the classes may have changed shape without failing to unpickle: do not trust it
-            log.warning("the saved correlator state is from version %s, this is %s: resuming from the "
-                        "checkpoint's cursor with a fresh state", cp.version, __version__)
-            state = {k: v for k, v in state.items() if k != "timeline"}
-        timeline = state.get("timeline") if state else None
-        if state is not None and "timeline" in state and not isinstance(timeline, Timeline):
-            log.warning("the saved correlator state holds no timeline: resuming with a fresh state")
-            timeline = None
-        self.pipeline = Pipeline(timeline or self._fresh_timeline(), self.sink, unit=s.unit)
+        if not files and not s.journal_dir and (problem := system_journal_unreadable()):
+            log.warning("%s", problem)
+        restored = restore(cp, Timeline)
+        self.carried = restored.carried
+        self.pipeline = Pipeline(restored.timeline or self._fresh_timeline(), self.sink, unit=s.unit)
         self._merge_names(self.names)
-        if state is not None:
-            self._restore_counters(state)
         where = self.follower.seek(cp.cursor if cp else None, cp.seq if cp else 0, s.start_at)
+        fresh = restored.fresh
         if where == "resumed":
             log.info("resuming after the checkpoint of %s (entry %d)",
                      time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(cp.saved_at)), cp.seq)
@@ -228,10 +153,27 @@ class Service:
                         "starting again from the oldest entry, with a fresh correlator state",
                         self.follower.source)
             self.pipeline.timeline = self._fresh_timeline()
+            fresh = True
+            self._journal_gap(cp, files, str(s.journal_dir) if s.journal_dir else None)
         else:
             log.info("no checkpoint yet: starting at the %s of %s", where, self.follower.source)
+        if fresh and where in ("resumed", "tail") and s.ps_interval_s > 0:
+            # Reading starts in the middle of the story: sessions loaded before it are only known to
+            # Ollama. One poll now, fed before the journal (when reading from the head, the journal
+            # itself holds the loads, and the regular polls start once caught up).
+            ps = self.api.poll_ps_now()
+            if ps is not None:
+                self._emit(self.pipeline.timeline.feed(ps))
         log.info("ollama-ingest %s: following %s in %s → %s bucket %r (org %r); state in %s",
                  __version__, s.unit, self.follower.source, s.url, s.bucket, s.org, self.state_dir)
+
+    def _journal_gap(self, cp: ckpt.Checkpoint, files: list[str] | None, directory: str | None) -> None:
+        gap = journal_gap(cp, files, directory, self.settings.unit, self.host)
+        if gap is not None:
+            point, gap_s = gap
+            self.gaps += 1
+            self.gap_s += gap_s
+            self.sink.add([point])
 
     def _fresh_timeline(self) -> Timeline:
         return Timeline(ModelNames({b: list(n) for b, n in self.names.by_blob.items()}))
@@ -243,83 +185,10 @@ class Service:
             for blob, n in names.by_blob.items():
                 known.setdefault(blob, list(n))
 
-    def _restore_counters(self, state: dict) -> None:
-        p = self.pipeline
-        stats = state.get("stats")
-        if stats is not None and type(stats) is type(p.stats):
-            p.stats = stats
-        p.other_unit = int(state.get("other_unit", 0))
-        p.points = int(state.get("points", 0))
-        self.base_counters.update({k: int(v) for k, v in state.get("sink", {}).items() if k in self.base_counters})
-
     def _state(self) -> dict:
         p = self.pipeline
         return {"timeline": p.timeline, "stats": p.stats, "other_unit": p.other_unit, "points": p.points,
-                "sink": self._sink_totals(), "version": __version__}
-
-    def _sink_totals(self) -> dict:
-        sink = self.sink
-        errors = getattr(sink, "write_errors", {})
-        return {"written": self.base_counters["written"] + getattr(sink, "written", 0),
-                "dropped": self.base_counters["dropped"] + getattr(sink, "dropped", 0),
-                "write_errors": self.base_counters["write_errors"] + sum(errors.values())}
-
-    # -- signals -------------------------------------------------------------------------------
-    def _install_signals(self) -> None:
-        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        if not self.install_signals or threading.current_thread() is not threading.main_thread():
-            return
-        self._old_wakeup = signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            self._old_handlers[sig] = signal.signal(sig, self._on_signal)
-
-    def _restore_signals(self) -> None:
-        if self._old_handlers:
-            for sig, h in self._old_handlers.items():
-                signal.signal(sig, h)
-            self._old_handlers.clear()
-            signal.set_wakeup_fd(self._old_wakeup)
-        if self._wake_w >= 0:
-            os.close(self._wake_r)
-            os.close(self._wake_w)
-            self._wake_r = self._wake_w = -1
-
-    def _on_signal(self, signum, frame) -> None:
-        if not self.stop.is_set():
-            log.info("%s: stopping (flushing for up to %.0f s)", signal.Signals(signum).name, self.grace_s)
-        self.request_stop()
-
-    def request_stop(self) -> None:
-        """Stop soon (SIGTERM, or another thread): flush within ``grace_s``, then return from ``run``."""
-        if self.stop.is_set():
-            return
-        if self.sink is not None:
-            self.sink.deadline = time.monotonic() + self.grace_s
-        self.stop.set()
-        if self._wake_w >= 0:
-            try:
-                os.write(self._wake_w, b"\0")
-            except OSError:
-                pass
-        if self.hard_exit_s > 0:
-            threading.Thread(target=self._backstop, name="shutdown-backstop", daemon=True).start()
-
-    def _backstop(self) -> None:
-        time.sleep(self.hard_exit_s)
-        try:
-            sys.stderr.write("ollama-ingest: shutdown took too long; exiting without saving the checkpoint "
-                             "(entries since the last one will be read again)\n")
-            sys.stderr.flush()
-        finally:
-            os._exit(0)
-
-    def _drain_wakeups(self) -> None:
-        if self._wake_r >= 0:
-            try:
-                while os.read(self._wake_r, 512):
-                    pass
-            except (BlockingIOError, InterruptedError):
-                pass
+                "version": __version__}
 
     # -- while the database is down: the sink's retry sleep --------------------------------------
     def _sleep(self, seconds: float) -> None:
@@ -349,7 +218,7 @@ class Service:
             return False
         f = self.follower
         try:
-            size = ckpt.save(self.state_dir, f.cursor, f.seq, self._state())
+            size = ckpt.save(self.state_dir, f.cursor, f.seq, self._state(), counters=self.counters())
         except OSError as exc:  # disk full, read-only: keep writing data; a restart re-reads more
             self.last_commit = now
             if "save" not in self._logged:
@@ -390,92 +259,16 @@ class Service:
         self._upsert_pending = self._fed_since_upsert = False
         self._last_upsert = now_mono
 
-    def _ps_tick(self) -> None:
-        """Live evidence from Ollama's /api/ps (design §3): a model that disappears was unloaded, an
-        ``expires_at`` that moves tells which model just finished a request. Polled in a thread; fed here,
-        only once caught up, so its wall-clock time falls after the journal entries already read. It is
-        not replayable: a restart keeps what it taught the correlator (the checkpoint), nothing more."""
-        from .sources.ollama_api import poll_ps
-
-        while self._ps_done:
-            ev = self._ps_done.pop(0)
-            f = self.follower
-            if f is not None and f.ts_us is not None and ev.ts_us * 1000 <= f.ts_us * 1000:
-                continue  # the journal moved past it meanwhile: it would arrive out of order
-            self._emit(self.pipeline.timeline.feed(ev.model_copy(update={"host": self.journal_host or ev.host})))
-        now = time.monotonic()
-        if self._ps_thread is not None and self._ps_thread.is_alive() or now < self._ps_next:
-            return
-        self._ps_next = now + self.settings.ps_interval_s
-
-        def work() -> None:
-            try:
-                self._ps_done.append(poll_ps(self.settings.ollama_url, self.host))
-                if "ps-down" in self._logged:
-                    self._logged.discard("ps-down")
-                    log.info("the Ollama API answers again at %s", self.settings.ollama_url)
-            except (OSError, ValueError) as exc:
-                self._ps_next = time.monotonic() + 30.0  # not there (yet): ask again later
-                if "ps-down" not in self._logged:
-                    self._logged.add("ps-down")
-                    log.info("no /api/ps evidence: the Ollama API at %s does not answer (%s)",
-                             self.settings.ollama_url, type(exc).__name__)
-
-        self._ps_thread = threading.Thread(target=work, name="api-ps", daemon=True)
-        self._ps_thread.start()
-
-    @property
-    def journal_host(self) -> str | None:
-        hosts = getattr(self.pipeline.timeline, "hosts", {}) if self.pipeline else {}
-        return next(iter(hosts), None) if len(hosts) == 1 else None
-
-    def _inventory_tick(self) -> None:
-        """Every inventory_interval_s: gather in a thread (the API may be slow), write when it is done."""
-        done = self._inventory_done
-        if done is not None:
-            from .correlate.inventory import inventory_points, names_from
-
-            infos, ts_ns = done
-            self._inventory_done = None
-            self._merge_names(names_from(infos))
-            if infos:
-                self.sink.add(inventory_points(infos, self.host, ts_ns))
-        if self._inventory_thread is None or not self._inventory_thread.is_alive():
-            if time.monotonic() >= self._next["inventory"]:
-                self._next["inventory"] = time.monotonic() + self.settings.inventory_interval_s
-
-                def work() -> None:
-                    infos = gather_inventory(self.settings)
-                    self._inventory_done = (infos, time.time_ns())
-                    if self._wake_w >= 0:
-                        try:
-                            os.write(self._wake_w, b"\0")
-                        except OSError:
-                            pass
-
-                self._inventory_thread = threading.Thread(target=work, name="inventory", daemon=True)
-                self._inventory_thread.start()
-
-    # -- self-monitoring -----------------------------------------------------------------------
-    def counters(self) -> dict:
-        st = self.pipeline.stats
-        totals = self._sink_totals()
-        return {"entries": st.entries + self.pipeline.other_unit, "events": st.events,
-                "unparsed": sum(st.skipped.values()), "noise": st.noise, "dropped": totals["dropped"],
-                "write_errors": totals["write_errors"], "points_written": totals["written"]}
-
-    def selfmon(self) -> None:
-        pt = selfmon_point(self.host, newest_entry_us=self.follower.ts_us, **self.counters(),
-                           failed_entries=self.failed_entries or None)
-        self.sink.add([pt])
-
-    def status_text(self) -> str:
-        c = self.counters()
-        lag = ""
-        if self.follower is not None and self.follower.ts_us is not None:
-            lag = f", newest entry {max(0.0, time.time() - self.follower.ts_us / 1e6):.1f} s ago"
-        return (f"following {self.settings.unit}: {c['entries']} entries, {c['points_written']} points "
-                f"written, {c['dropped']} dropped{lag}")
+    def first_contact(self) -> None:
+        """Before READY=1: one write to InfluxDB (the first self-monitoring point) proves URL, bucket, org
+        and token. Refused: ``SinkConfigError`` (the unit fails, STATUS says why). Unavailable: READY all
+        the same, in a deliberate "waiting for InfluxDB" state (the journal is the buffer)."""
+        pt = self._selfmon_point()
+        contact = getattr(self.sink, "contact", None)
+        why = contact(pt) if contact is not None else "no database"
+        if why is not None:
+            self.sink.add([pt])  # written when the database answers
+            self._waiting_for_db = why if contact is not None else None
 
     # -- the loop ------------------------------------------------------------------------------
     def _read_slice(self) -> int:
@@ -508,9 +301,9 @@ class Service:
 
     def _wait_timeout(self, now: float) -> float:
         cands = [MAX_IDLE_WAIT_S, self._next["selfmon"] - now, self._next["status"] - now,
-                 self._next["inventory"] - now]
+                 self.api.inventory_next - now]
         if self.settings.ps_interval_s > 0 and self.caught_up:
-            cands.append(self._ps_next - now)
+            cands.append(self.api.ps_next - now)
         if self.settings.settle_s >= 0:
             cands.append(self._next["advance"] - now)
         if self._fed_since_upsert:
@@ -529,7 +322,7 @@ class Service:
         if s.selfmon_interval_s > 0:
             nxt["selfmon"] = start + s.selfmon_interval_s
         if s.inventory_interval_s > 0:
-            nxt["inventory"] = start  # one at start, then every interval
+            self.api.inventory_next = start  # one at start, then every interval
         while not self.stop.is_set():
             self._read_slice()
             now = time.monotonic()
@@ -576,7 +369,14 @@ class Service:
         self._install_signals()
         try:
             self.setup()
-            self.notifier.ready(self.status_text())
+            try:
+                self.first_contact()
+            except FlushAborted:
+                pass  # asked to stop while the first write was under way
+            if self._waiting_for_db:
+                self.notifier.ready(f"InfluxDB unavailable at the start ({self._waiting_for_db}): waiting for it")
+            else:
+                self.notifier.ready(self.status_text())
             self.notifier.watchdog(force=True)
             try:
                 self.loop()
@@ -591,4 +391,6 @@ class Service:
                 client.close()
             if self.follower is not None:
                 self.follower.close()
+            if self.lock is not None:
+                self.lock.release()
             self.notifier.close()

@@ -8,8 +8,10 @@ import os
 import random
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -300,6 +302,33 @@ class Daemon:
                 raise AssertionError(f"the daemon exited with {self.proc.returncode}:\n{self.log_text()[-3000:]}")
             time.sleep(0.05)
         raise AssertionError(f"checkpoint did not reach {cursor} in {timeout} s:\n{self.log_text()[-3000:]}")
+
+
+# -- systemd's notify socket -----------------------------------------------------------------------------
+class NotifySocket:
+    def __init__(self, path: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(path if not path.startswith("@") else "\0" + path[1:])
+        self.sock.settimeout(0.2)
+        self.messages: list[tuple[float, str]] = []
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.messages.append((time.monotonic(), self.sock.recv(4096).decode()))
+            except TimeoutError:
+                continue
+
+    def close(self) -> None:
+        self._stop.set()
+        self.thread.join(2)
+        self.sock.close()
+
+    def lines(self) -> list[tuple[float, str]]:
+        return [(t, ln) for t, m in self.messages for ln in m.split("\n")]
 
 
 def run_cli(args: list[str], env: dict | None = None, timeout: float = 30) -> subprocess.CompletedProcess:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
 from ollama_ingest.testbed import V2Shim
 
-from .service_support import JournalWriter, Line, OllamaSim, need_journal_remote, run_cli
+from .service_support import ROOT, JournalWriter, Line, OllamaSim, need_journal_remote, run_cli, service_env
 
 
 class _Ollama(BaseHTTPRequestHandler):
@@ -126,3 +129,44 @@ def test_influxdb_down(setup):
     a[a.index("--url") + 1] = "http://127.0.0.1:9"
     r = run_cli(a)
     assert r.returncode == 1 and "no answer from http://127.0.0.1:9/ping" in lines_of(r)["influxdb"]
+
+
+def test_check_as_root_takes_the_token_the_unit_gets(setup, tmp_path):
+    """The unit gets /etc/ollama-ingest/influx-token as its credential; outside the unit `check` (and
+    `run`) read that same file, beside the config file, so README's next step works as written."""
+    influx, db, w, args = setup
+    etc = tmp_path / "etc-ollama-ingest"
+    etc.mkdir()
+    (etc / "config.toml").write_text(f'bucket = "{db}"\n')
+    (etc / "influx-token").write_text("the-unit-token\n")
+    (etc / "influx-token").chmod(0o600)
+    shim = V2Shim(influx.url, token="the-unit-token").start()
+    try:
+        a = list(args)
+        a[a.index("--url") + 1] = shim.url
+        r = run_without_token(a, etc / "config.toml")
+        (etc / "influx-token").write_text("")  # install.sh leaves it empty: the line says where it looked
+        empty = run_without_token(a, etc / "config.toml")
+    finally:
+        shim.stop()
+    line = lines_of(r)["influxdb"]
+    assert r.returncode == 0 and line.startswith("ok") and f"token from {etc / 'influx-token'}" in line, r.stdout
+    assert "the-unit-token" not in r.stdout + r.stderr
+    line = lines_of(empty)["influxdb"]
+    assert line.startswith("FAIL") and f"token from {etc / 'influx-token'} (empty)" in line
+
+
+def run_without_token(args: list[str], config) -> subprocess.CompletedProcess:
+    env = service_env({"OLLAMA_INGEST_CONFIG": str(config)})
+    del env["OLLAMA_INGEST_TOKEN"]
+    return subprocess.run([sys.executable, "-m", "ollama_ingest.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=60)
+
+
+def test_the_unit_loads_the_token_from_where_check_reads_it():
+    from ollama_ingest.config import CREDENTIAL_NAME, DEFAULT_CONFIG
+
+    from .test_systemd_unit import unit_settings
+
+    cred = unit_settings()["Service.LoadCredential"][-1]
+    assert cred == f"{CREDENTIAL_NAME}:{Path(DEFAULT_CONFIG).parent / CREDENTIAL_NAME}"

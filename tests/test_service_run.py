@@ -7,7 +7,6 @@ import os
 import pickle
 import random
 import signal
-import socket
 import threading
 import time
 import uuid
@@ -24,6 +23,7 @@ from .service_support import (
     Daemon,
     JournalWriter,
     Line,
+    NotifySocket,
     OllamaSim,
     gin,
     last_cursor,
@@ -109,32 +109,6 @@ def test_sigterm_while_the_database_is_down_exits_0_within_5s_and_loses_nothing(
 
 
 # -- sd_notify and the watchdog ---------------------------------------------------------------------------
-class NotifySocket:
-    def __init__(self, path: str) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(path if not path.startswith("@") else "\0" + path[1:])
-        self.sock.settimeout(0.2)
-        self.messages: list[tuple[float, str]] = []
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.messages.append((time.monotonic(), self.sock.recv(4096).decode()))
-            except TimeoutError:
-                continue
-
-    def close(self) -> None:
-        self._stop.set()
-        self.thread.join(2)
-        self.sock.close()
-
-    def lines(self) -> list[tuple[float, str]]:
-        return [(t, ln) for t, m in self.messages for ln in m.split("\n")]
-
-
 @pytest.mark.parametrize("abstract", [False, True], ids=["path", "abstract"])
 def test_ready_status_watchdog_stopping(influx_db, journal, tmp_path, abstract):
     influx, db = influx_db

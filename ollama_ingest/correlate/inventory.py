@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -19,6 +20,8 @@ from pathlib import Path
 
 from ..sinks.lineprotocol import Point
 from .names import MODEL_LAYER, ModelNames, name_from_manifest_path
+
+log = logging.getLogger("ollama_ingest.inventory")
 
 DEFAULT_MODEL_DIRS = ("/usr/share/ollama/.ollama/models", "~/.ollama/models", "/root/.ollama/models",
                       "/var/lib/ollama", "/var/lib/ollama/models")
@@ -42,10 +45,25 @@ def model_dirs(extra: list[str | os.PathLike] | None = None, env: dict | None = 
     dirs += [Path(os.path.expanduser(d)) for d in DEFAULT_MODEL_DIRS]
     seen, out = set(), []
     for d in dirs:
-        if d not in seen and (d / "manifests").is_dir():
+        if d not in seen and has_manifests(d):
             seen.add(d)
             out.append(d)
     return out
+
+
+_unreadable_said: set[Path] = set()
+
+
+def has_manifests(models_dir: Path) -> bool:
+    """Whether ``models_dir/manifests`` is a directory. A candidate this user may not even look at (``/root``
+    under ``ProtectHome=``, another user's home) is skipped, said once at DEBUG: never fatal."""
+    try:
+        return (models_dir / "manifests").is_dir()
+    except OSError as exc:  # PermissionError: Path.is_dir() only swallows "does not exist"
+        if models_dir not in _unreadable_said:
+            _unreadable_said.add(models_dir)
+            log.debug("skipping models dir %s: %s", models_dir, exc.strerror or exc)
+        return False
 
 
 def from_manifests(models_dir: str | os.PathLike) -> list[ModelInfo]:

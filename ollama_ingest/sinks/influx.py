@@ -69,6 +69,7 @@ class InfluxSink:
         self.sleep = sleep
         self.deadline: float | None = None
         self.buffer: list[str] = []
+        self.in_flight = 0  # points of the batch being written (retried while the database is down)
         self.first_buffered = 0.0
         self.written = 0
         self.dropped = 0
@@ -99,7 +100,8 @@ class InfluxSink:
 
     @property
     def pending(self) -> int:
-        return len(self.buffer)
+        """Points held: buffered, and the batch being written or retried."""
+        return len(self.buffer) + self.in_flight
 
     @property
     def down(self) -> bool:
@@ -112,11 +114,14 @@ class InfluxSink:
         """
         while self.buffer:
             batch, self.buffer = self.buffer[: self.batch_size], self.buffer[self.batch_size:]
+            self.in_flight = len(batch)
             try:
                 self._write(batch)
             except BaseException:
                 self.buffer[:0] = batch  # nothing is lost on the way out; rewriting is idempotent
                 raise
+            finally:
+                self.in_flight = 0
 
     def close(self) -> None:
         try:
@@ -140,6 +145,34 @@ class InfluxSink:
         except _transport_errors() as exc:
             return False, f"InfluxDB unreachable at {self.url}: {_describe(exc)}"
         return True, "write accepted"
+
+    def contact(self, point: Point) -> str | None:
+        """One write of ``point``, no retry (the service's first contact, before it says READY): None when
+        the database took it; why, when the database is unavailable (counted and logged as for a batch);
+        ``SinkConfigError`` when it refused the token, the bucket or the org."""
+        from influxdb_client.rest import ApiException
+
+        line = to_line(point)
+        try:
+            self._post([line])
+        except ApiException as exc:
+            status = exc.status or 0
+            if status in (401, 403, 404):
+                raise self._config_error(status, exc) from None
+            if status in (400, 413, 422):  # it answered, and took the token: only this point is refused
+                self._drop(line, exc, "rejected" if status != 413 else "too large")
+                return None
+            kind = "tls" if status == 0 else f"http {status}"
+            why = (f"InfluxDB at {self.url}: {_error_message(exc)}" if status == 0
+                   else f"InfluxDB answered {status} ({_error_message(exc)[:120]})")
+        except _transport_errors() as exc:
+            kind, why = _transport_kind(exc), f"InfluxDB unreachable at {self.url}: {_describe(exc)}"
+        else:
+            self.written += 1
+            return None
+        self.write_errors[kind] += 1
+        self._outage(why)
+        return why
 
     def counters(self) -> dict:
         return {"written": self.written, "dropped": self.dropped, "requests": self.requests,
@@ -285,9 +318,7 @@ class InfluxSink:
                                  + (f", Retry-After {after:g} s" if after is not None else ""))
                     wait = after if after is not None else backoff
             except _transport_errors() as exc:  # urllib3's NewConnectionError etc. are not InfluxDB errors
-                kind = "timeout" if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc) \
-                    else "truncated" if "IncompleteRead" in str(exc) else "connection"
-                self.write_errors[kind] += 1
+                self.write_errors[_transport_kind(exc)] += 1
                 self._outage(f"InfluxDB unreachable at {self.url}: {_describe(exc)}")
                 wait = backoff * self._rng.uniform(0.5, 1.0)
             else:
@@ -334,6 +365,12 @@ def _transport_errors() -> tuple[type[BaseException], ...]:
     import urllib3
 
     return (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException)
+
+
+def _transport_kind(exc: BaseException) -> str:
+    if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc):
+        return "timeout"
+    return "truncated" if "IncompleteRead" in str(exc) else "connection"
 
 
 def _describe(exc: BaseException) -> str:

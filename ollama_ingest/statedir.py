@@ -1,0 +1,208 @@
+"""The service's state directory: created private, locked against a second ``run``, and what a start
+takes from the checkpoint in it (the correlator state when it can be trusted, the counters always)."""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from . import checkpoint as ckpt
+from .config import ConfigError
+from .sinks.lineprotocol import Point
+
+log = logging.getLogger("ollama_ingest.service")
+
+LOCK_NAME = "lock"
+
+
+def prepare_state_dir(path: Path) -> Path:
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"bad setting state_dir: cannot create {path}: {exc.strerror}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"bad setting state_dir: {path} is not writable by this user (uid {os.getuid()})")
+    return path
+
+
+class StateLock:
+    """An exclusive ``flock`` on ``state_dir/lock`` for the life of the process: two ``run`` on one state
+    directory would overwrite each other's checkpoint. The lock file holds the owner's pid (for messages)."""
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self.fd, self.path = fd, path
+
+    @classmethod
+    def acquire(cls, state_dir: Path) -> StateLock:
+        path = Path(state_dir) / LOCK_NAME
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except IsADirectoryError:
+            raise ConfigError(f"bad setting state_dir: {path} is a directory: remove it") from None
+        except OSError as exc:
+            raise ConfigError(f"bad setting state_dir: cannot open {path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            other = _read_pid(fd)
+            os.close(fd)
+            raise ConfigError(
+                f"state_dir {state_dir} is in use by another `ollama-ingest run`"
+                f"{f' (pid {other})' if other else ''}: stop that one first (e.g. systemctl stop ollama-ingest), "
+                "or give this one its own --state-dir") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        return cls(fd, path)
+
+    @staticmethod
+    def holder(state_dir: Path) -> int | None:
+        """The pid of the ``run`` holding the lock now, or None (not locked, or no lock file)."""
+        try:
+            fd = os.open(Path(state_dir) / LOCK_NAME, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return None
+        except BlockingIOError:
+            return _read_pid(fd) or -1
+        finally:
+            os.close(fd)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)  # closing the last descriptor drops the flock
+            self.fd = -1
+
+
+def _read_pid(fd: int) -> int | None:
+    try:
+        text = os.pread(fd, 32, 0).decode().strip()
+        return int(text) if text.isdigit() else None
+    except (OSError, ValueError):
+        return None
+
+
+def load_checkpoint(state_dir: Path, start_at: str) -> ckpt.Checkpoint | None:
+    """The checkpoint, or None (none yet, or damaged: said once). A path that can never be one is a
+    ``ConfigError`` (exit 2), not a traceback."""
+    try:
+        return ckpt.load(state_dir)
+    except ckpt.CheckpointPathError as exc:
+        raise ConfigError(f"bad setting state_dir: {exc}") from None
+    except ckpt.CheckpointError as exc:
+        log.warning("%s: starting without it (from the %s of the journal); the counters restart from zero",
+                    exc, start_at)
+        return None
+
+
+COUNTERS = ("entries", "events", "unparsed", "noise", "dropped", "write_errors", "points_written",
+            "journal_gaps", "journal_gap_s")
+
+
+@dataclass
+class Restored:
+    """What a start takes from the checkpoint: the correlator state if it can be trusted (else None: a
+    fresh state), and the self-monitoring totals so far, which go on in any case."""
+
+    timeline: object | None = None
+    carried: dict = field(default_factory=dict)
+
+    @property
+    def fresh(self) -> bool:
+        return self.timeline is None
+
+
+def restore(cp: ckpt.Checkpoint | None, timeline_type: type) -> Restored:
+    if cp is None:
+        return Restored()
+    carried = {k: v for k, v in cp.counters.items() if k in COUNTERS}
+    state = cp.state
+    if state is None:
+        log.warning("the saved correlator state (version %s) cannot be loaded (%s): resuming from the "
+                    "checkpoint's cursor with a fresh state", cp.version, cp.state_error)
+        return Restored(None, carried)
+    carried = carried or _legacy_counters(state)
+    if cp.version != __version__:
+        # the classes may have changed shape without failing to unpickle: do not trust it
+        log.warning("the saved correlator state is from version %s, this is %s: resuming from the "
+                    "checkpoint's cursor with a fresh state", cp.version, __version__)
+        return Restored(None, carried)
+    timeline = state.get("timeline")
+    if not isinstance(timeline, timeline_type):
+        log.warning("the saved correlator state holds no timeline: resuming with a fresh state")
+        return Restored(None, carried)
+    return Restored(timeline, carried)
+
+
+def _legacy_counters(state: dict) -> dict:
+    """Totals from a checkpoint written before the header held them (its pickled stats and sink totals)."""
+    st, sink = state.get("stats"), state.get("sink") or {}
+    try:
+        return {"entries": st.entries + int(state.get("other_unit", 0)), "events": st.events,
+                "unparsed": sum(st.skipped.values()), "noise": st.noise,
+                "dropped": int(sink.get("dropped", 0)), "write_errors": int(sink.get("write_errors", 0)),
+                "points_written": int(sink.get("written", 0))}
+    except (AttributeError, TypeError, ValueError):
+        return {}
+
+
+def journal_gap(cp: ckpt.Checkpoint, files: list[str] | None, directory: str | None, unit: str,
+                host: str) -> tuple[Point, float] | None:
+    """The checkpoint's entry is gone: the entries between it and the oldest entry still there were never
+    read. An ``ollama_event`` of kind ``journal_gap`` at the gap's start, spanning it, and its seconds;
+    None when nothing newer than the checkpoint was lost (re-read entries just rewrite the same points)."""
+    since_us = cursor_time_us(cp.cursor) or int(cp.saved_at * 1e6)
+    oldest = oldest_entry(files, directory, unit)
+    if oldest is None or oldest[0] <= since_us:
+        return None
+    until_us, journal_host = oldest
+    gap_s = round((until_us - since_us) / 1e6, 6)
+    fmt = "%Y-%m-%d %H:%M:%S"
+    span = (f"{time.strftime(fmt, time.localtime(since_us / 1e6))} to "
+            f"{time.strftime(fmt, time.localtime(until_us / 1e6))}")
+    log.warning("journal entries of %s from %s (%.0f s) were vacuumed before they were read", unit, span, gap_s)
+    point = Point("ollama_event", {"host": journal_host or host, "kind": "journal_gap"},
+                  {"message": f"journal entries from {span} were vacuumed before they were read",
+                   "gap_s": gap_s, "until": until_us // 1000}, since_us * 1000)
+    return point, gap_s
+
+
+def cursor_time_us(cursor: str) -> int | None:
+    """The realtime of a journal cursor's entry (its ``t=`` field, hex µs), or None."""
+    for part in cursor.split(";"):
+        if part.startswith("t="):
+            try:
+                return int(part[2:], 16)
+            except ValueError:
+                return None
+    return None
+
+
+def oldest_entry(files: list[str] | None, directory: str | None, unit: str) -> tuple[int, str] | None:
+    """(journal time in µs, host) of the oldest entry of ``unit`` still in the journal, or None."""
+    from .sources.journal import JournalOpenError, add_unit_matches, open_reader
+
+    try:
+        r = open_reader(files, directory)
+    except JournalOpenError:
+        return None
+    try:
+        add_unit_matches(r, unit)
+        r.seek_head()
+        if not r._next():
+            return None
+        try:
+            host = r._get("_HOSTNAME").decode("utf-8", "replace")
+        except (KeyError, OSError):
+            host = ""
+        return r._get_realtime(), host
+    except OSError:
+        return None
+    finally:
+        r.close()
