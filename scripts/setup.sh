@@ -2,7 +2,8 @@
 # Usage: scripts/setup.sh test [pytest args…] | demo [demo args…] | db start|stop|status | install-deps
 #
 # Works on a fresh Debian 12 with only git (run as root), or as a user with sudo. Installs the Debian
-# packages (Python, build deps of systemd-python, InfluxDB 1.6, systemd-journal-remote), makes .venv,
+# packages (Python, build deps of systemd-python, InfluxDB 1.6, systemd-journal-remote, debootstrap and
+# systemd-nspawn for the test that boots systemd), makes .venv,
 # installs the project into it, then runs the tests or the demo. The tests and the demo start their own
 # private influxd on loopback ports; a system influxd the package may have started is not used. `db start`
 # keeps one up (data in .db/) for backfilling your own journal after the demo; `db stop` stops it.
@@ -17,7 +18,8 @@ esac
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(python3 python3-venv python3-dev gcc pkg-config libsystemd-dev influxdb
-          systemd-journal-remote systemd ca-certificates chromium)
+          systemd-journal-remote systemd ca-certificates chromium
+          debootstrap systemd-container)  # tests/test_systemd_boot.py boots a Debian with systemd as PID 1
 # the dashboard checks run InfluxData's Flux parser and Grafana's schema types under Node.js; a Node.js
 # that is already there (e.g. from another repository) is used as it is
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
