@@ -25,7 +25,7 @@ def capless(args: list[str], env: dict) -> subprocess.CompletedProcess:
     cmd = ["setpriv", "--bounding-set", "-all", "--inh-caps", "-all", "--", sys.executable, *args]
     base = {k: v for k, v in os.environ.items() if not k.startswith(("OLLAMA_", "INFLUXDB_V2_"))}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=ROOT,
-                          env={**base, "PYTHONPATH": str(ROOT), "OLLAMA_INGEST_CONFIG": "/nonexistent/c.toml", **env})
+                          env={**base, "PYTHONPATH": str(ROOT), "OLLAMA_INGEST_CONFIG": os.devnull, **env})
 
 
 @pytest.fixture

@@ -18,15 +18,14 @@ early: retries then end at the deadline with ``FlushAborted``, and requests neve
 
 from __future__ import annotations
 
-import http.client
 import logging
 import os
 import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from email.utils import parsedate_to_datetime
 
+from .failures import _describe, _error_message, _retry_after, _transport_errors, _transport_kind
 from .lineprotocol import Point, to_line
 from .tls import tls_is_permanent, tls_message
 
@@ -157,8 +156,13 @@ class InfluxSink:
             self._post([line])
         except ApiException as exc:
             status = exc.status or 0
+            if status == 400 and "HTTP request to an HTTPS server" in _error_message(exc):
+                raise SinkConfigError(f"InfluxDB at {self.url} speaks TLS: use an https:// url") from None
             if status in (401, 403, 404):
                 raise self._config_error(status, exc) from None
+            if status == 0 and tls_is_permanent(exc):  # waiting does not change a certificate
+                self.write_errors["tls"] += 1
+                raise SinkConfigError(tls_message(self.url, exc)) from None
             if status in (400, 413, 422):  # it answered, and took the token: only this point is refused
                 self._drop(line, exc, "rejected" if status != 413 else "too large")
                 return None
@@ -359,60 +363,3 @@ class InfluxSink:
         mid = len(lines) // 2
         self._write(lines[:mid])
         self._write(lines[mid:])
-
-
-def _transport_errors() -> tuple[type[BaseException], ...]:
-    import urllib3
-
-    return (urllib3.exceptions.HTTPError, OSError, http.client.HTTPException)
-
-
-def _transport_kind(exc: BaseException) -> str:
-    if "timeout" in type(exc).__name__.lower() or "timed out" in str(exc):
-        return "timeout"
-    return "truncated" if "IncompleteRead" in str(exc) else "connection"
-
-
-def _describe(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None)  # MaxRetryError wraps the real cause
-    inner = reason if isinstance(reason, BaseException) else exc
-    text = str(inner)
-    if "Errno" in text or "refused" in text.lower():
-        for part in text.split(": "):
-            if "Errno" in part or "refused" in part.lower():
-                text = part
-                break
-    return f"{type(inner).__name__}: {text}"[:200]
-
-
-def _retry_after(exc: Exception) -> float | None:
-    headers = getattr(exc, "headers", None) or {}
-    value = headers.get("Retry-After") if hasattr(headers, "get") else None
-    if value is None:
-        return None
-    value = str(value).strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # an HTTP date
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-
-
-def _error_message(exc: Exception) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    if body:
-        import json
-
-        try:
-            msg = json.loads(body).get("message")
-            if msg:
-                body = msg
-        except (ValueError, AttributeError):
-            pass
-    return " ".join(str(body or getattr(exc, "reason", None) or exc).split())[:300]  # one line, for logs
-
