@@ -7,12 +7,13 @@ exactly what an uninterrupted run would have.
 File layout (one file, replaced atomically: temp file in the same directory, fsync, rename, fsync dir)::
 
     OLLAMA-INGEST-CHECKPOINT 1\\n
-    {"cursor": …, "seq": …, "saved_at": …, "version": …, "counters": {…}}\\n   (JSON header)
+    {"cursor": …, "seq": …, "saved_at": …, "version": …, "counters": {…}, "open": […]}\\n  (JSON header)
     <pickle of the state dict>                                                  (correlator state)
 
 The header is separate from the pickle so that a state that cannot be unpickled (a new version changed
-the classes) still gives the cursor and the self-monitoring totals back: the service then resumes from
-the cursor with a fresh correlator state, and its counters go on from where they were.
+the classes) still gives the cursor, the self-monitoring totals and the sessions that were open (their
+identity as written) back: the service then resumes from the cursor with a fresh correlator state that
+takes those sessions up, and its counters go on from where they were.
 """
 
 from __future__ import annotations
@@ -51,15 +52,16 @@ class Checkpoint:
     version: str = __version__
     saved_at: float = 0.0
     counters: dict = field(default_factory=dict)  # self-monitoring totals when it was saved (may be empty)
+    open_sessions: list = field(default_factory=list)  # the sessions open then, as written (dicts)
     extra: dict = field(default_factory=dict)
 
 
 def save(directory: Path, cursor: str, seq: int, state: dict, *, name: str = FILENAME,
-         counters: dict | None = None) -> int:
+         counters: dict | None = None, open_sessions: list | None = None) -> int:
     """Write the checkpoint atomically and durably; returns its size in bytes."""
     directory = Path(directory)
     header = json.dumps({"cursor": cursor, "seq": seq, "saved_at": time.time(), "version": __version__,
-                         "counters": counters or {}}, sort_keys=True).encode()
+                         "counters": counters or {}, "open": open_sessions or []}, sort_keys=True).encode()
     body = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
     data = MAGIC + header + b"\n" + body
     fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
@@ -110,7 +112,10 @@ def load(directory: Path, *, name: str = FILENAME) -> Checkpoint | None:
     cp = Checkpoint(cursor=cursor, seq=int(header.get("seq", 0)), version=str(header.get("version", "?")),
                     saved_at=float(header.get("saved_at", 0.0)),
                     counters={k: v for k, v in counters.items() if isinstance(v, (int, float))}
-                    if isinstance(counters, dict) else {})
+                    if isinstance(counters, dict) else {},
+                    open_sessions=[d for d in header.get("open") or [] if isinstance(d, dict)
+                                   and isinstance(d.get("start_ns"), int) and isinstance(d.get("model"), str)
+                                   and isinstance(d.get("host"), str)])
     try:
         state = pickle.loads(rest[nl + 1:])
         if not isinstance(state, dict):

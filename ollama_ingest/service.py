@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__
+from . import __version__, statedir
 from . import checkpoint as ckpt
 from .apievidence import ApiEvidence, EvidenceTicks, gather_inventory, wake_fd_writer
 from .config import ConfigError, Settings
@@ -46,7 +46,6 @@ from .pipeline import Pipeline
 from .selfmon import SelfReport, hostname
 from .sinks.influx import FlushAborted, SinkConfigError
 from .sources.journal import JournalFollower, JournalOpenError
-from .statedir import StateLock, journal_gap, load_checkpoint, prepare_state_dir, restore
 from .stopping import Stoppable
 
 __all__ = ["Service", "configure_logging", "gather_inventory", "make_sink", "run_service", "stderr_is_journal"]
@@ -99,7 +98,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         self.sink = None
         self.pipeline: Pipeline | None = None
         self.follower: JournalFollower | None = None
-        self.lock: StateLock | None = None
+        self.lock: statedir.StateLock | None = None
         self.names = ModelNames()
         self.committed_cursor: str | None = None
         self.last_commit = float("-inf")
@@ -119,12 +118,12 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
     # -- setup ---------------------------------------------------------------------------------
     def setup(self) -> None:
         s = self.settings
-        prepare_state_dir(self.state_dir)
-        self.lock = StateLock.acquire(self.state_dir)
+        statedir.prepare_state_dir(self.state_dir)
+        self.lock = statedir.StateLock.acquire(self.state_dir)
         ckpt.remove_stale_temp_files(self.state_dir)
         if not s.verify_ssl:
             log.warning("TLS certificate verification is off (verify_ssl = false / --insecure)")
-        cp = load_checkpoint(self.state_dir, s.start_at)
+        cp = statedir.load_checkpoint(self.state_dir, s.start_at)
         files = [str(f) for f in s.journal_files] or None
         try:
             self.follower = JournalFollower(files=files, directory=str(s.journal_dir) if s.journal_dir else None,
@@ -138,7 +137,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         self.names = names_from(gather_inventory(s, api=False))  # the API is asked in the background
         if not files and not s.journal_dir and (problem := system_journal_unreadable()):
             log.warning("%s", problem)
-        restored = restore(cp, Timeline)
+        restored = statedir.restore(cp, Timeline)
         self.carried = restored.carried
         self.pipeline = Pipeline(restored.timeline or self._fresh_timeline(), self.sink, unit=s.unit)
         self._merge_names(self.names)
@@ -157,6 +156,9 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
             self._journal_gap(cp, files, str(s.journal_dir) if s.journal_dir else None)
         else:
             log.info("no checkpoint yet: starting at the %s of %s", where, self.follower.source)
+        taken = statedir.resume_open_sessions(self.pipeline.timeline, cp.open_sessions) if fresh and cp else 0
+        if taken:
+            log.info("taking up the %d sessions that were open when the state was lost", taken)
         if fresh and where in ("resumed", "tail") and s.ps_interval_s > 0:
             # Reading starts in the middle of the story: sessions loaded before it are only known to
             # Ollama. One poll now, fed before the journal (when reading from the head, the journal
@@ -168,7 +170,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
                  __version__, s.unit, self.follower.source, s.url, s.bucket, s.org, self.state_dir)
 
     def _journal_gap(self, cp: ckpt.Checkpoint, files: list[str] | None, directory: str | None) -> None:
-        gap = journal_gap(cp, files, directory, self.settings.unit, self.host)
+        gap = statedir.journal_gap(cp, files, directory, self.settings.unit, self.host)
         if gap is not None:
             point, gap_s = gap
             self.gaps += 1
@@ -218,7 +220,8 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
             return False
         f = self.follower
         try:
-            size = ckpt.save(self.state_dir, f.cursor, f.seq, self._state(), counters=self.counters())
+            size = ckpt.save(self.state_dir, f.cursor, f.seq, self._state(), counters=self.counters(),
+                             open_sessions=statedir.open_session_records(self.pipeline.timeline))
         except OSError as exc:  # disk full, read-only: keep writing data; a restart re-reads more
             self.last_commit = now
             if "save" not in self._logged:
