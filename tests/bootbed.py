@@ -131,6 +131,21 @@ def _build(root: Path, rec: dict) -> None:
     chroot("apt-get", "-q", "install", "-y", "--download-only", "--no-install-recommends", *INSTALL_SH_PACKAGES)
 
 
+def _remove_leftovers() -> None:
+    """Machines of a test run that was killed: no systemd-nspawn of theirs runs any more (the pid file
+    names it), and they are older than a minute (a run that is just starting has none yet)."""
+    runs = CACHE / "runs"
+    for d in runs.iterdir() if runs.is_dir() else []:
+        try:
+            pid = int((d / "nspawn.pid").read_text())
+            alive = str(d) in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, ValueError):
+            alive = False
+        if not alive and time.time() - d.stat().st_mtime > 60:
+            subprocess.run(["umount", "-l", str(d / "merged")], capture_output=True, timeout=60)
+            shutil.rmtree(d, ignore_errors=True)
+
+
 def _free_port() -> int:
     import socket
 
@@ -154,6 +169,7 @@ class Machine:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def mount(self) -> Machine:
+        _remove_leftovers()
         for d in ("upper", "work", "merged"):
             (self.dir / d).mkdir(parents=True, exist_ok=True)
         _run(["mount", "-t", "overlay", "overlay", "-o",
@@ -172,6 +188,7 @@ class Machine:
                  f"--machine={self.name}", "--console=read-only", "--resolv-conf=copy-host",
                  "--timezone=off", f"--bind={PIP_CACHE}:/root/.cache/pip"],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        (self.dir / "nspawn.pid").write_text(str(self.proc.pid))
         while self.pid1 is None:  # the container's systemd: nspawn's child named systemd
             if self.proc.poll() is not None:
                 raise CannotBoot(f"systemd-nspawn exited with {self.proc.returncode}: {self.boot_log()}")

@@ -144,12 +144,12 @@ def make_bed(influx):
     db = "boot_" + uuid.uuid4().hex[:8]
     influx.create_database(db)
     try:
-        m.mount()
-        m.copy_checkout()
-        m.trust_host_cas()
-        port = m.free_port()
-        install_fake_ollama(m, port)
         try:
+            m.mount()
+            m.copy_checkout()
+            m.trust_host_cas()
+            port = m.free_port()
+            install_fake_ollama(m, port)
             booted = m.boot()
         except bootbed.CannotBoot as exc:
             pytest.skip(f"cannot boot a container here: {exc}")
