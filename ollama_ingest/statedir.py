@@ -157,10 +157,8 @@ def resume_open_sessions(timeline, records: list[dict]) -> int:
     """A fresh state takes up the sessions the lost one had open, with the identity they were written with,
     so that the evidence that follows (/api/ps, the log, keep-alive) ends them in place instead of leaving
     them open for ever (the correlator's ``adoption.resume_open``); returns how many."""
-    try:
-        from .correlate.adoption import resume_open
-    except ImportError:  # a correlator without it: the sessions stay as they were written
-        return 0
+    from .correlate.adoption import resume_open
+
     by_host: dict[str, list[dict]] = {}
     for d in records:
         by_host.setdefault(d["host"], []).append(d)

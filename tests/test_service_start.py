@@ -299,10 +299,6 @@ def test_a_fresh_state_takes_up_the_sessions_that_were_open(loaded):
     from ollama_ingest.config import Settings
     from ollama_ingest.service import Service
 
-    try:
-        from ollama_ingest.correlate.adoption import resume_open  # noqa: F401
-    except ImportError:
-        pytest.skip("this correlator cannot take sessions up yet (correlate.adoption.resume_open)")
     influx, db, state, w = loaded
     (rec,) = checkpoint.load(state).open_sessions
     _unloadable_state(state)
