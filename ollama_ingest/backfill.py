@@ -23,7 +23,7 @@ from .correlate.timeline import Timeline
 from .pipeline import Pipeline
 from .sinks.influx import FlushAborted, InfluxSink, SinkConfigError
 from .sinks.stdout import LineProtocolSink, OutputError
-from .sources import InputError, open_input
+from .sources import InputError, open_input, open_journal
 
 log = logging.getLogger("ollama_ingest.backfill")
 
@@ -126,10 +126,7 @@ def open_sources(args, settings: Settings) -> list:
     sources = []
     for path in args.inputs or [None]:
         if path is None:
-            from .parse import interesting
-            from .sources.journal import JournalReader
-
-            sources.append(JournalReader(unit=settings.unit, since=args.since, until=args.until, keep=interesting))
+            sources.append(open_journal(unit=settings.unit, since=args.since, until=args.until, prefilter=True))
         else:
             sources.append(open_input(path, args.input_format, unit=settings.unit, since=args.since, prefilter=True,
                                       until=args.until, year=args.year, tz=args.tz))

@@ -1,15 +1,30 @@
-"""One journal entry, as every source hands it to the parsers."""
+"""One journal entry as every source hands it to the parsers, the one function that builds it, and the
+contract every source keeps.
+
+The rules, in one place (``make_entry``):
+
+- ``message`` is ``str`` when the payload is valid UTF-8 and ``bytes`` otherwise, so nothing is lost;
+- ``unit`` is the entry's own unit (``_SYSTEMD_UNIT``), except for systemd's own lines (PID 1), whose
+  ``UNIT=`` names the unit they speak of ("Started ollama.service"). Only PID 1 may speak for a unit:
+  the journal matches the same way (``_SYSTEMD_UNIT=u`` or ``UNIT=u`` + ``_PID=1``);
+- noise: a reader may drop an entry the parsers' cheap pre-filter rejects without building it (counted
+  in ``prefiltered``), but never one of systemd's (PID 1): those do not look like Ollama's lines.
+"""
 
 from __future__ import annotations
 
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
 
 
 @dataclass(slots=True)
 class Entry:
     """A journal entry reduced to what the parsers and the correlator need.
 
-    ``message`` is ``str`` when the payload is valid UTF-8 and ``bytes`` otherwise, so nothing is lost.
     ``seq`` is the entry's position in its input (or the journal seqnum): it breaks ties deterministically.
     """
 
@@ -26,3 +41,105 @@ class Entry:
     def text(self) -> str:
         m = self.message
         return m if isinstance(m, str) else m.decode("utf-8", "replace")
+
+
+def decode_message(raw: bytes) -> str | bytes:
+    """The payload as ``str`` if it is valid UTF-8, else the bytes themselves."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw
+
+
+def make_entry(ts_us: int, message: str | bytes, host: str = "", pid: int = 0, own_unit: str = "",
+               unit_field: str = "", ident: str = "", cursor: str = "", seq: int = 0) -> Entry:
+    """The one way to build an Entry (see the module's rules). ``own_unit`` is ``_SYSTEMD_UNIT``,
+    ``unit_field`` is ``UNIT=`` (readers may leave it empty unless ``pid == 1``)."""
+    if type(message) is bytes:
+        message = decode_message(message)
+    return Entry(ts_us, message, host, pid, unit_field if pid == 1 and unit_field else own_unit, ident, cursor, seq)
+
+
+def dropped_as_noise(keep: Callable[[bytes], bool] | None, raw: bytes, pid_is_1: bool) -> bool:
+    """May a reader drop this entry unbuilt? Only when the pre-filter rejects it and it is not systemd's."""
+    return keep is not None and not pid_is_1 and not keep(raw)
+
+
+def pid_of(raw: bytes | str | None) -> int:
+    return int(raw) if raw and raw.isdigit() else 0
+
+
+class Source(Protocol):
+    """What every reader is: an iterator of entries plus what it could not read and what it assumed."""
+
+    name: str  # the input as the user gave it ("-" is stdin; "the local journal")
+    format: str  # what it is read as: journal, export, json, text, plain, docker, compose, kubectl, docker-json
+    skipped: Counter[str]  # reason → records that could not be read
+    prefiltered: int  # noise entries counted without being built (see ``dropped_as_noise``)
+    assumptions: list[str]  # what was inferred or assumed (year, zone, host), to be said to the user
+    unrecognised: Counter[str]  # a sample of the records it could not read: their start → count
+
+    def __iter__(self) -> Iterator[Entry]: ...
+
+    def position(self) -> tuple[int, int] | None:
+        """(bytes read, size) of a regular file being read, for progress; None for journals, pipes and stdin."""
+        ...
+
+
+UNRECOGNISED_KEYS = 200  # distinct samples kept per source
+UNRECOGNISED_CHARS = 120
+
+
+class SourceBase:
+    """The declared counters of a source and the --since/--until window for readers that cannot seek."""
+
+    format = ""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.skipped: Counter[str] = Counter()
+        self.prefiltered = 0
+        self.assumptions: list[str] = []
+        self.unrecognised: Counter[str] = Counter()
+        self.since_us: int | None = None
+        self.until_us: int | None = None
+        self.stream = None  # the byte stream read, if any (for position)
+
+    def window(self, since: datetime | None, until: datetime | None) -> SourceBase:
+        self.since_us = int(since.timestamp() * 1_000_000) if since else None
+        self.until_us = int(until.timestamp() * 1_000_000) if until else None
+        return self
+
+    def skip(self, reason: str, sample: bytes | str | None = None) -> None:
+        """Count a record that could not be read; keep a sample of it for the summary."""
+        self.skipped[reason] += 1
+        if sample is not None:
+            text = sample if isinstance(sample, str) else sample[:UNRECOGNISED_CHARS * 4].decode("utf-8", "replace")
+            text = text[:UNRECOGNISED_CHARS]
+            u = self.unrecognised
+            if text in u or len(u) < UNRECOGNISED_KEYS:
+                u[text] += 1
+
+    def entries(self) -> Iterator[Entry]:
+        raise NotImplementedError
+
+    def position(self) -> tuple[int, int] | None:
+        try:
+            size = os.fstat(self.stream.fileno()).st_size if self.stream is not None else 0
+            return (self.stream.tell(), size) if size else None
+        except (OSError, ValueError, AttributeError):  # closed, or not a file
+            return None
+
+    def __iter__(self) -> Iterator[Entry]:
+        if self.since_us is None and self.until_us is None:
+            return self.entries()
+        return self._windowed()
+
+    def _windowed(self) -> Iterator[Entry]:
+        lo, hi = self.since_us, self.until_us
+        for e in self.entries():
+            if lo is not None and e.ts_us < lo:
+                continue
+            if hi is not None and e.ts_us > hi:
+                continue
+            yield e

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from .correlate.timeline import Timeline
-from .entry import Entry
+from .entry import Entry, Source
 from .parse import ParseStats, parse_entry
 
 log = logging.getLogger("ollama_ingest.pipeline")
@@ -65,13 +65,12 @@ class Pipeline:
             elif self.sink.due():
                 self.sink.flush()
 
-    def run(self, sources: Iterable) -> dict:
+    def run(self, sources: Iterable[Source]) -> dict:
         for src in sources:
             self.feed(src)
             self.source_skips.update(src.skipped)
-            skipped_noise = getattr(src, "prefiltered", 0)  # noise the reader counted without building
-            self.stats.entries += skipped_noise
-            self.stats.noise += skipped_noise
+            self.stats.entries += src.prefiltered  # noise the reader counted without building
+            self.stats.noise += src.prefiltered
         self.finish()
         self.sink.flush()
         return self.summary()

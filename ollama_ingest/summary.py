@@ -44,7 +44,7 @@ def collect(pipeline, sources: list, *, sink, replacing=None, dry_run: bool = Fa
     d["models"] = {"named": sorted(m for m in pipeline.models if not m.startswith("sha256:")),
                    "unnamed": sorted(m for m in pipeline.models if m.startswith("sha256:"))}
     d["points_by_measurement"] = dict(sorted(pipeline.by_measurement.items()))
-    d["assumptions"] = [note for src in sources for note in getattr(src, "assumptions", [])]
+    d["assumptions"] = [note for src in sources for note in src.assumptions]
     if replacing is not None:
         d["replaced"] = {h or "(none)": {"from": _iso(lo // 1000), "to": _iso(hi // 1000)}
                          for h, (lo, hi) in sorted(replacing.window().items())}

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
 from datetime import datetime, tzinfo
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
-from ..entry import Entry
+from ..entry import Source
 
 FORMATS = ("auto", "journal", "export", "json", "text")
 _JOURNAL_MAGIC = b"LPKSHHRH"
 
-
-class Source(Protocol):
-    skipped: object
-
-    def __iter__(self): ...
+__all__ = ["FORMATS", "InputError", "Source", "open_input", "open_journal", "sniff"]
 
 
 class InputError(Exception):
@@ -42,33 +37,40 @@ def sniff(head: bytes) -> str:
     return "text"
 
 
+def open_journal(files: list[str] | None = None, directory: str | None = None, *,
+                 unit: str | None = "ollama.service", since: datetime | None = None,
+                 until: datetime | None = None, prefilter: bool = False, name: str | None = None) -> Source:
+    """The local journal (no files, no directory), journal files, or a directory of them, for a window."""
+    from ..parse import interesting
+    from .journal import Journal, JournalOpenError
+
+    try:
+        j = Journal(files, directory, unit=unit, keep=interesting if prefilter else None)
+    except (OSError, ValueError, JournalOpenError) as exc:  # not a journal, or unreadable
+        what = name or ", ".join(files or []) or directory
+        raise InputError(str(exc) if str(exc).startswith("cannot open") else f"cannot open {what}: {exc}") from None
+    j.window(since, until)
+    return j
+
+
 def open_input(path: str, fmt: str = "auto", *, unit: str | None = "ollama.service",
                since: datetime | None = None, until: datetime | None = None,
                year: int | None = None, tz: tzinfo | None = None, prefilter: bool = False) -> Source:
     """Open one input: a path, a directory of journal files, or ``-`` for stdin."""
     from .export import ExportReader
-    from .journal import JournalOpenError, JournalReader
     from .jsonlines import JsonReader
     from .text import TextReader
 
     if fmt not in FORMATS:
         raise InputError(f"unknown input format {fmt!r} (choose from {', '.join(FORMATS)})")
-    def journal(**where) -> _Windowed:
-        from ..parse import interesting
-
-        keep = interesting if prefilter else None
-        try:
-            return _Windowed(JournalReader(unit=unit, since=since, until=until, keep=keep, **where), None, None)
-        except (OSError, ValueError, JournalOpenError) as exc:  # not a journal, or unreadable
-            raise InputError(str(exc) if str(exc).startswith("cannot open") else f"cannot open {path}: {exc}") from None
-
+    journal = dict(unit=unit, since=since, until=until, prefilter=prefilter, name=path)
     if path != "-" and os.path.isdir(path):
         if fmt not in ("auto", "journal"):
             raise InputError(f"{path} is a directory: only journal directories can be read")
-        return journal(directory=path)
+        return open_journal(directory=path, **journal)
     if path.endswith(".journal") or path.endswith(".journal~"):
         if fmt in ("auto", "journal"):
-            return journal(files=[path])
+            return open_journal([path], **journal)
     stream: BinaryIO
     try:
         stream = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
@@ -80,59 +82,14 @@ def open_input(path: str, fmt: str = "auto", *, unit: str | None = "ollama.servi
         if path == "-":
             raise InputError("journal files cannot be read from stdin: give the file's path")
         stream.close()
-        return journal(files=[path])
+        return open_journal([path], **journal)
     reader: Source
     if kind == "export":
         from ..parse import interesting
 
-        reader = ExportReader(stream, head, keep=interesting if prefilter else None)
+        reader = ExportReader(stream, head, keep=interesting if prefilter else None, name=path)
     elif kind == "json":
-        reader = JsonReader(stream, head)
+        reader = JsonReader(stream, head, name=path)
     else:
-        reader = TextReader(stream, head, year=year, tz=tz)
-    return _Windowed(reader, since, until, stream)
-
-
-class _Windowed:
-    """Applies --since/--until to readers that cannot seek, and carries the reader's counters."""
-
-    def __init__(self, reader: Source, since: datetime | None, until: datetime | None,
-                 stream: BinaryIO | None = None) -> None:
-        self.reader = reader
-        self.stream = stream  # the file read, for progress: bytes_read / size
-        self.since_us = int(since.timestamp() * 1_000_000) if since else None
-        self.until_us = int(until.timestamp() * 1_000_000) if until else None
-
-    @property
-    def skipped(self):
-        return self.reader.skipped
-
-    @property
-    def prefiltered(self) -> int:
-        return getattr(self.reader, "prefiltered", 0)
-
-    @property
-    def assumptions(self) -> list[str]:
-        return getattr(self.reader, "assumptions", [])
-
-    def position(self) -> tuple[int, int] | None:
-        """(bytes read, size) of a regular file being read; None for journals, pipes and stdin."""
-        try:
-            size = os.fstat(self.stream.fileno()).st_size if self.stream is not None else 0
-            return (self.stream.tell(), size) if size else None
-        except (OSError, ValueError, AttributeError):  # closed, or not a file
-            return None
-
-    def __iter__(self) -> Iterable[Entry]:
-        if self.since_us is None and self.until_us is None:
-            return iter(self.reader)
-        return self._filter()
-
-    def _filter(self):
-        lo, hi = self.since_us, self.until_us
-        for e in self.reader:
-            if lo is not None and e.ts_us < lo:
-                continue
-            if hi is not None and e.ts_us > hi:
-                continue
-            yield e
+        reader = TextReader(stream, head, year=year, tz=tz, name=path)
+    return reader.window(since, until)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 import struct
-from collections import Counter
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from ..entry import Entry
+from ..entry import Entry, SourceBase, dropped_as_noise, make_entry, pid_of
 
 _KEY = re.compile(rb"[A-Za-z0-9_]+")
 _MAX_FIELD = 1 << 28  # journald's own limit is far below this; anything larger is corruption
@@ -31,25 +30,23 @@ _TEXT_FIELDS = (
 )
 
 
-def _text(v: bytes) -> str | bytes:
-    try:
-        return v.decode()
-    except UnicodeDecodeError:
-        return v
+def _str(v: bytes | None) -> str:
+    return v.decode("utf-8", "replace") if v else ""
 
 
-class ExportReader:
+class ExportReader(SourceBase):
     """Iterate entries of an export stream. ``skipped`` counts what could not be read, by reason."""
 
-    def __init__(self, stream: BinaryIO, first: bytes = b"", keep=None) -> None:
+    format = "export"
+
+    def __init__(self, stream: BinaryIO, first: bytes = b"", keep=None, name: str = "-") -> None:
+        super().__init__(name)
         self.stream = stream
         self.first = first
-        self.skipped: Counter[str] = Counter()
         self.seq = 0
         # keep(raw MESSAGE bytes) -> bool: a cheap pre-filter from the parsers; entries it rejects
         # (llama.cpp noise, ~90%) are only counted, in `prefiltered`, never built
         self.keep = keep
-        self.prefiltered = 0
 
     def _make(self, f: dict) -> Entry | None:
         ts = f.get("ts")
@@ -63,20 +60,10 @@ class ExportReader:
             self.skipped["export: entry without MESSAGE"] += 1
             return None
         self.seq += 1
-        pid = f.get("pid")
-        unit = f.get("unit_of") or f.get("unit") or b""  # UNIT= names the unit systemd speaks of
-        return Entry(
-            ts_us=ts_us,
-            message=_text(msg) if isinstance(msg, bytes) else msg,
-            host=(f.get("host") or b"").decode("utf-8", "replace"),
-            pid=int(pid) if pid and pid.isdigit() else 0,
-            unit=unit.decode("utf-8", "replace"),
-            ident=(f.get("ident") or b"").decode("utf-8", "replace"),
-            cursor=(f.get("cursor") or b"").decode("utf-8", "replace"),
-            seq=self.seq,
-        )
+        return make_entry(ts_us, msg, _str(f.get("host")), pid_of(f.get("pid")), _str(f.get("unit")),
+                          _str(f.get("unit_of")), _str(f.get("ident")), _str(f.get("cursor")), self.seq)
 
-    def __iter__(self) -> Iterator[Entry]:
+    def entries(self) -> Iterator[Entry]:
         # buf always has b"\n" before the current entry so every field is found as b"\nKEY=".
         buf = b"\n" + self.first
         pos = 1
@@ -109,34 +96,28 @@ class ExportReader:
                     pos = end + 2
                     j = buf.find(b"\nMESSAGE=", start, end)
                     if j < 0:
-                        self._skip_incomplete(buf.find(b"\n__REALTIME_TIMESTAMP=", start, end), j)
+                        self._skip_incomplete(buf.find(b"\n__REALTIME_TIMESTAMP=", start, end) >= 0)
                         continue
                     raw = buf[j + 9 : buf.find(b"\n", j + 9)]
                     k = buf.find(b"\n_PID=", start, end)
-                    pid1 = k >= 0 and buf.startswith(b"1\n", k + 6)  # systemd's own lines are never noise
-                    if keep is not None and not pid1 and not keep(raw):
+                    pid1 = k >= 0 and buf.startswith(b"1\n", k + 6)
+                    if keep is not None and dropped_as_noise(keep, raw, pid1):
                         self.seq += 1
                         self.prefiltered += 1
                         continue
                     i = buf.find(b"\n__REALTIME_TIMESTAMP=", start, end)
                     ts = buf[i + 22 : buf.find(b"\n", i + 22)] if i >= 0 else b""
                     if not ts.isdigit():
-                        self._skip_incomplete(-1, j)
+                        self._skip_incomplete(False)
                         continue
-                    try:
-                        msg: str | bytes = raw.decode()
-                    except UnicodeDecodeError:
-                        msg = raw
-                    pid = buf[k + 6 : buf.find(b"\n", k + 6)] if k >= 0 else b""
                     self.seq += 1
-                    yield Entry(
+                    yield make_entry(
                         int(ts),
-                        msg,
+                        raw,
                         self._field(buf, b"\n_HOSTNAME=", start, end, texts),
-                        int(pid) if pid.isdigit() else 0,
-                        # systemd (PID 1) says which unit it speaks of in UNIT=; others are their own unit
-                        (pid1 and self._field(buf, b"\nUNIT=", start, end, texts))
-                        or self._field(buf, b"\n_SYSTEMD_UNIT=", start, end, texts),
+                        1 if pid1 else pid_of(buf[k + 6 : buf.find(b"\n", k + 6)] if k >= 0 else b""),
+                        self._field(buf, b"\n_SYSTEMD_UNIT=", start, end, texts),
+                        self._field(buf, b"\nUNIT=", start, end, texts) if pid1 else "",  # only PID 1's counts
                         self._field(buf, b"\nSYSLOG_IDENTIFIER=", start, end, texts),
                         self._cursor(buf, start, end),
                         self.seq,
@@ -183,8 +164,8 @@ class ExportReader:
         i = buf.find(b"\n__CURSOR=", start, end)
         return buf[i + 10 : buf.find(b"\n", i + 10)].decode("ascii", "replace") if i >= 0 else ""
 
-    def _skip_incomplete(self, ts_at: int, msg_at: int) -> None:
-        if ts_at < 0:
+    def _skip_incomplete(self, has_timestamp: bool) -> None:
+        if not has_timestamp:
             self.skipped["export: entry without a valid __REALTIME_TIMESTAMP"] += 1
         else:
             self.skipped["export: entry without MESSAGE"] += 1

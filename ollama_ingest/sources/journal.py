@@ -3,19 +3,19 @@
 Uses the low-level reader (``_next``/``_get``) and fetches only the fields the parsers need; the
 high-level ``Reader.get_next()`` converts every field of every entry and is several times slower.
 
-``JournalReader`` reads a window (backfill); ``JournalFollower`` follows live from a cursor (the service):
-one entry at a time, and a wait that wakes on new entries (inotify, ~40 ms) or on a signal.
+One ``Journal`` serves both uses: iterated, it reads a window (backfill: ``window(since, until)``);
+followed, ``seek()`` positions it at a saved cursor (or the head or tail), ``next()`` gives one entry at a
+time, and ``wait()`` blocks until the journal changed (inotify, ~40 ms), a timeout, or a signal.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import select
-from collections import Counter
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterator
 
-from ..entry import Entry
+from ..entry import Entry, SourceBase, dropped_as_noise, make_entry, pid_of
 
 log = logging.getLogger("ollama_ingest.journal")
 
@@ -45,6 +45,14 @@ def add_unit_matches(reader, unit: str) -> None:
     reader.add_match(f"UNIT={unit}", "_PID=1")
 
 
+def has_journal_files(directory: str) -> bool:
+    """Does the directory (or a machine-id directory in it, as /var/log/journal has) hold journal files?"""
+    for _root, _dirs, names in os.walk(directory):
+        if any(n.endswith((".journal", ".journal~")) for n in names):
+            return True
+    return False
+
+
 def _field(reader, name: str) -> bytes | None:
     try:
         return reader._get(name)
@@ -52,114 +60,73 @@ def _field(reader, name: str) -> bytes | None:
         return None
 
 
-class JournalReader:
-    """Iterate a journal from ``since`` (or a cursor) to ``until``, matching one unit (None: all)."""
+def _text(raw: bytes | None) -> str:
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
+class Journal(SourceBase):
+    """A journal (local, files or a directory) matched on one unit (None: every entry)."""
+
+    format = "journal"
 
     def __init__(self, files: list[str] | None = None, directory: str | None = None,
-                 unit: str | None = "ollama.service", since: datetime | None = None,
-                 until: datetime | None = None, cursor: str | None = None, keep=None) -> None:
+                 unit: str | None = "ollama.service", keep: Callable[[bytes], bool] | None = None) -> None:
+        super().__init__(", ".join(map(str, files)) if files else str(directory or "the local journal"))
         self.reader = open_reader(files, directory)
-        self.skipped: Counter[str] = Counter()
+        self.unit = unit
         # keep(raw MESSAGE) -> bool, the parsers' cheap pre-filter: a rejected entry (noise) costs one
         # field fetch and is only counted, in `prefiltered`
         self.keep = keep
-        self.prefiltered = 0
-        self.until_us = int(until.timestamp() * 1_000_000) if until else None
-        self.resumed_at_cursor = False
         if unit:
             add_unit_matches(self.reader, unit)
-        if cursor:
-            try:
-                self.reader.seek_cursor(cursor)
-                self.resumed_at_cursor = True
-            except OSError:
-                self.reader.seek_head()
-        elif since:
-            self.reader.seek_realtime(since)
-        else:
-            self.reader.seek_head()
-        self.cursor_to_skip = cursor
+        self.seq = 0  # entries from the start of the journal, as a backfill numbers them
+        self.cursor: str | None = None  # of the last entry returned
+        self.ts_us: int | None = None  # its journal time
 
-    def position(self) -> tuple[int, int] | None:
-        """Journals have no byte position to show progress by (see ``_Windowed.position``)."""
-        return None
+    @property
+    def source(self) -> str:
+        return self.name
 
-    def __iter__(self) -> Iterator[Entry]:
+    # -- a window (backfill) ---------------------------------------------------------------------
+    def entries(self) -> Iterator[Entry]:
         r = self.reader
-        keep = self.keep
+        if self.since_us is not None:
+            r.seek_realtime(self.since_us)  # µs: exact (a datetime goes through strftime("%s"))
+        else:
+            r.seek_head()
+        until, keep = self.until_us, self.keep
         seq = 0
-        first = True
         while r._next():
-            if first and self.cursor_to_skip:
-                first = False
-                # systemd returns the cursor's own entry first: step past it
-                if r.test_cursor(self.cursor_to_skip):
-                    continue
-            first = False
             ts = r._get_realtime()
-            if self.until_us is not None and ts > self.until_us:
+            if until is not None and ts > until:
                 return
             seq += 1
             if keep is not None:
                 raw = _field(r, "MESSAGE")
-                if raw is not None and not keep(raw) and _field(r, "_PID") != b"1":
+                if raw is not None and dropped_as_noise(keep, raw, _field(r, "_PID") == b"1"):
                     self.prefiltered += 1
                     continue
-            yield self.entry(r, ts, seq)
+            yield self._entry(ts, seq)
 
-    def entry(self, r, ts: int, seq: int) -> Entry:
-        return make_entry(r, ts, seq)
+    def __iter__(self) -> Iterator[Entry]:
+        return self.entries()  # the window is applied by seeking, not by filtering
 
-
-def make_entry(r, ts: int, seq: int) -> Entry:
-    """The Entry at the reader's current position."""
-    raw = _field(r, "MESSAGE")
-    msg: str | bytes
-    if raw is None:
-        msg = ""
-    else:
-        try:
-            msg = raw.decode()
-        except UnicodeDecodeError:
-            msg = raw
-    pid = _field(r, "_PID")
-    unit = _field(r, "UNIT") or _field(r, "_SYSTEMD_UNIT")
-    return Entry(
-        ts_us=ts,
-        message=msg,
-        host=(_field(r, "_HOSTNAME") or b"").decode("utf-8", "replace"),
-        pid=int(pid) if pid and pid.isdigit() else 0,
-        unit=unit.decode("utf-8", "replace") if unit else "",
-        ident=(_field(r, "SYSLOG_IDENTIFIER") or b"").decode("utf-8", "replace"),
-        cursor=r._get_cursor(),
-        seq=seq,
-    )
-
-
-class JournalFollower:
-    """Follow a journal (local, files or a directory) from a cursor, one unit (None: every entry).
-
-    ``seek()`` positions it: at a saved cursor (its own entry is stepped past), else at the head or tail.
-    ``next()`` gives the next entry or None when there is nothing more right now; ``wait()`` blocks until
-    the journal changed, the timeout passed, or ``wake_fd`` became readable (``signal.set_wakeup_fd``).
-    ``seq`` numbers the entries from the start of the journal as a backfill would (it is saved with the
-    cursor, so a resumed run numbers them as an uninterrupted one).
-    """
-
-    def __init__(self, files: list[str] | None = None, directory: str | None = None,
-                 unit: str | None = "ollama.service") -> None:
-        self.reader = open_reader(files, directory)
-        self.source = ", ".join(map(str, files)) if files else str(directory or "the local journal")
-        if unit:
-            add_unit_matches(self.reader, unit)
-        self.reader.fileno()  # sets up inotify now: changes from here on wake ``wait()``
-        self.seq = 0
-        self.cursor: str | None = None  # of the last entry returned
-        self.ts_us: int | None = None  # its journal time
-
-    def seek(self, cursor: str | None = None, seq: int = 0, start_at: str = "head") -> str:
-        """Position the reader; returns "resumed", "lost" (cursor gone: at the head), "head" or "tail"."""
+    def _entry(self, ts: int, seq: int) -> Entry:
+        """The Entry at the reader's current position."""
         r = self.reader
+        pid = pid_of(_field(r, "_PID"))
+        return make_entry(ts, _field(r, "MESSAGE") or b"", _text(_field(r, "_HOSTNAME")), pid,
+                          _text(_field(r, "_SYSTEMD_UNIT")), _text(_field(r, "UNIT")) if pid == 1 else "",
+                          _text(_field(r, "SYSLOG_IDENTIFIER")), r._get_cursor(), seq)
+
+    # -- following (the service) -------------------------------------------------------------------
+    def seek(self, cursor: str | None = None, seq: int = 0, start_at: str = "head") -> str:
+        """Position the reader; returns "resumed", "lost" (cursor gone: at the head), "head" or "tail".
+
+        At a saved cursor its own entry is stepped past; ``seq`` continues from the saved one, so a resumed
+        run numbers entries as an uninterrupted one."""
+        r = self.reader
+        r.fileno()  # sets up inotify now: changes from here on wake ``wait()``
         if cursor:
             found = False
             try:
@@ -187,7 +154,7 @@ class JournalFollower:
         if not r._next():
             return None
         self.seq += 1
-        e = make_entry(r, r._get_realtime(), self.seq)
+        e = self._entry(r._get_realtime(), self.seq)
         self.cursor, self.ts_us = e.cursor, e.ts_us
         return e
 
@@ -206,3 +173,6 @@ class JournalFollower:
 
     def close(self) -> None:
         self.reader.close()
+
+
+JournalFollower = Journal  # the name the service and its tests know it by

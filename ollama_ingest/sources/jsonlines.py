@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from ..entry import Entry
+from ..entry import Entry, SourceBase, make_entry, pid_of
 
 
 def _value(v: object) -> str | bytes | None:
@@ -34,11 +33,13 @@ def _str(v: object) -> str:
     return got or ""
 
 
-class JsonReader:
-    def __init__(self, stream: BinaryIO, first: bytes = b"") -> None:
+class JsonReader(SourceBase):
+    format = "json"
+
+    def __init__(self, stream: BinaryIO, first: bytes = b"", name: str = "-") -> None:
+        super().__init__(name)
         self.stream = stream
         self.first = first
-        self.skipped: Counter[str] = Counter()
 
     def _lines(self) -> Iterator[bytes]:
         pending = self.first
@@ -49,7 +50,7 @@ class JsonReader:
         if pending:
             yield pending
 
-    def __iter__(self) -> Iterator[Entry]:
+    def entries(self) -> Iterator[Entry]:
         seq = 0
         for raw in self._lines():
             if not raw.strip():
@@ -73,10 +74,8 @@ class JsonReader:
                           if "MESSAGE" in obj and obj["MESSAGE"] is None else "json: entry without MESSAGE")
                 self.skipped[reason] += 1
                 continue
-            pid = _str(obj.get("_PID"))
+            pid = pid_of(_str(obj.get("_PID")))
             seq += 1
-            yield Entry(ts_us=ts, message=msg, host=_str(obj.get("_HOSTNAME")),
-                        pid=int(pid) if pid.isdigit() else 0,
-                        unit=_str(obj.get("UNIT")) or _str(obj.get("_SYSTEMD_UNIT")),
-                        ident=_str(obj.get("SYSLOG_IDENTIFIER")), cursor=_str(obj.get("__CURSOR")),
-                        seq=seq)
+            yield make_entry(ts, msg, _str(obj.get("_HOSTNAME")), pid, _str(obj.get("_SYSTEMD_UNIT")),
+                             _str(obj.get("UNIT")) if pid == 1 else "", _str(obj.get("SYSLOG_IDENTIFIER")),
+                             _str(obj.get("__CURSOR")), seq)

@@ -10,13 +10,12 @@ reported in ``assumptions``.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ..entry import Entry
+from ..entry import Entry, SourceBase, make_entry
 
 # %b in the locales seen in real Ollama reports (C/English, fr, ru, de, es, it, pt, nl, sv/da/nb, pl,
 # ja/zh/ko "5月"), lower-cased, trailing dot dropped. ru_RU has genitive and nominative forms.
@@ -75,15 +74,16 @@ def parse_tz(spec: str) -> tzinfo:
         raise ValueError(f"unknown time zone {spec!r}: use an IANA name (Europe/Berlin) or ±HH:MM") from exc
 
 
-class TextReader:
+class TextReader(SourceBase):
+    format = "text"
+
     def __init__(self, stream: BinaryIO, first: bytes = b"", year: int | None = None,
-                 tz: tzinfo | None = None) -> None:
+                 tz: tzinfo | None = None, name: str = "-") -> None:
+        super().__init__(name)
         self.stream = stream
         self.first = first
         self.year = year
         self.tz = tz
-        self.skipped: Counter[str] = Counter()
-        self.assumptions: list[str] = []
 
     def _lines(self) -> Iterator[str]:
         pending = self.first
@@ -95,7 +95,7 @@ class TextReader:
         if pending:
             yield pending.decode("utf-8", "replace").rstrip("\r")
 
-    def __iter__(self) -> Iterator[Entry]:
+    def entries(self) -> Iterator[Entry]:
         lines = self._lines()
         head: list[str] = []
         for line in lines:
@@ -138,8 +138,7 @@ class TextReader:
                     when = naive.replace(tzinfo=self.tz or offset)
                 us = int(when.timestamp()) * 1_000_000 + (int(frac.ljust(6, "0")) if frac else 0)
                 seq += 1
-                yield Entry(ts_us=us, message=msg, host=host, pid=int(pid) if pid else 0,
-                            ident=ident, seq=seq)
+                yield make_entry(us, msg, host, int(pid) if pid else 0, "", "", ident, "", seq)
 
     @staticmethod
     def _embedded_year(msg: str, mon: int) -> int | None:
