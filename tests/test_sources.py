@@ -209,3 +209,37 @@ def test_the_journal_reader_prefilter_changes_no_count_and_no_point(tmp_path):
         runs.append((summary, sink.points, src.prefiltered))
     (s1, p1, n1), (s2, p2, n2) = runs
     assert s1 == s2 and p1 == p2 and n1 == 0 and n2 > s2["parsed"]
+
+
+@pytest.mark.skipif(not shutil.os.path.exists(journal_remote), reason="systemd-journal-remote not installed")
+def test_every_reader_builds_the_same_entries_with_one_unit_rule(tmp_path):
+    """UNIT= names the unit only on systemd's own lines (PID 1); a user manager's UNIT= does not count."""
+    rows = [_fields(0, GIN),
+            [(k, v) for k, v in _fields(1, "Started ollama.service - Ollama Service.")
+             if k not in ("_PID", "SYSLOG_IDENTIFIER", "_SYSTEMD_UNIT")]
+            + [("_PID", "1"), ("SYSLOG_IDENTIFIER", "systemd"), ("_SYSTEMD_UNIT", "init.scope"),
+               ("UNIT", "ollama.service")],
+            [(k, v) for k, v in _fields(2, "Started ollama.service.") if k not in ("_PID", "SYSLOG_IDENTIFIER",
+                                                                                  "_SYSTEMD_UNIT")]
+            + [("_PID", "900"), ("SYSLOG_IDENTIFIER", "systemd"), ("_SYSTEMD_UNIT", "user@1000.service"),
+               ("UNIT", "ollama.service")],
+            _fields(3, BAD)]
+    (tmp_path / "in.export").write_bytes(b"".join(export_entry(f) for f in rows))
+    out = tmp_path / "t.journal"
+    subprocess.run([journal_remote, "-o", str(out), str(tmp_path / "in.export")], check=True, capture_output=True)
+    js = subprocess.run(["journalctl", "--file", str(out), "-o", "json", "--all"], check=True,
+                        capture_output=True).stdout
+    (tmp_path / "in.json").write_bytes(js)
+
+    def key(e):
+        return (e.ts_us, e.message, e.host, e.pid, e.unit, e.ident)
+
+    got = {name: [key(e) for e in open_input(str(tmp_path / name), unit=None)]
+           for name in ("in.export", "in.json", "t.journal")}
+    assert got["in.export"] == got["in.json"] == got["t.journal"]
+    assert [k[4] for k in got["in.export"]] == ["ollama.service", "ollama.service", "user@1000.service",
+                                               "ollama.service"]
+    assert got["in.export"][3][1] == BAD  # not UTF-8: kept as bytes by every reader
+    # the unit match reads the same entries the readers attribute to the unit
+    assert [k[2:4] for k in [key(e) for e in open_input(str(out))]] == [("gpu-host", 1617), ("gpu-host", 1),
+                                                                          ("gpu-host", 1617)]

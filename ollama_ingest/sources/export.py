@@ -15,7 +15,8 @@ from typing import BinaryIO
 from ..entry import Entry, SourceBase, dropped_as_noise, make_entry, pid_of
 
 _KEY = re.compile(rb"[A-Za-z0-9_]+")
-_MAX_FIELD = 1 << 28  # journald's own limit is far below this; anything larger is corruption
+MAX_ENTRY = 8 << 20  # an entry longer than this is not Ollama's: skipped, counted
+_MAX_FIELD = MAX_ENTRY
 _CHUNK = 1 << 20
 
 _TEXT_FIELDS = (
@@ -73,7 +74,15 @@ class ExportReader(SourceBase):
         texts: dict[bytes, str] = {}  # host/unit/ident values repeat: decode each once
         while True:
             if not eof:
-                chunk = read(_CHUNK)
+                left = len(buf) - pos
+                if left > MAX_ENTRY:  # one entry that never ends: drop it, read on after it
+                    self.skip(f"export: entry longer than {MAX_ENTRY >> 20} MiB", buf[pos:pos + 200])
+                    rest = self._after_blank_line(buf[-1:])
+                    eof = rest is None
+                    buf, pos = b"\n" + (rest or b""), 1
+                    continue
+                # an entry longer than a chunk doubles the read: copies stay linear in the input
+                chunk = read(max(_CHUNK, left))
                 if chunk:
                     buf = b"\n" + buf[pos:] + chunk if pos > 1 else buf + chunk
                     pos = 1
@@ -144,6 +153,18 @@ class ExportReader(SourceBase):
                         if e is not None:
                             yield e
                 return
+
+    def _after_blank_line(self, tail: bytes) -> bytes | None:
+        """Read past the end of the current entry (the next blank line): the bytes after it, None at EOF."""
+        read = self.stream.read
+        while True:
+            chunk = read(_CHUNK)
+            if not chunk:
+                return None
+            j = (tail + chunk).find(b"\n\n")
+            if j >= 0:
+                return (tail + chunk)[j + 2:]
+            tail = chunk[-1:]
 
     @staticmethod
     def _field(buf: bytes, key: bytes, start: int, end: int, texts: dict[bytes, str]) -> str:

@@ -8,6 +8,10 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from ..entry import Entry, SourceBase, make_entry, pid_of
+from .lines import MAX_LINE, split_lines
+
+# MESSAGE as an array of byte values takes up to 4 characters a byte: room for a 1 MiB line
+MAX_JSON_LINE = 4 * MAX_LINE + (64 << 10)
 
 
 def _value(v: object) -> str | bytes | None:
@@ -36,23 +40,17 @@ def _str(v: object) -> str:
 class JsonReader(SourceBase):
     format = "json"
 
+    def _overlong(self, head: bytes) -> None:
+        self.skip(f"json: line longer than {MAX_JSON_LINE >> 20} MiB", head)
+
     def __init__(self, stream: BinaryIO, first: bytes = b"", name: str = "-") -> None:
         super().__init__(name)
         self.stream = stream
         self.first = first
 
-    def _lines(self) -> Iterator[bytes]:
-        pending = self.first
-        for chunk in iter(lambda: self.stream.read(1 << 20), b""):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            yield from lines
-        if pending:
-            yield pending
-
     def entries(self) -> Iterator[Entry]:
         seq = 0
-        for raw in self._lines():
+        for raw in split_lines(self.stream, self.first, cap=MAX_JSON_LINE, overlong=self._overlong):
             if not raw.strip():
                 continue
             try:

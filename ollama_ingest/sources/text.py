@@ -16,6 +16,7 @@ from typing import BinaryIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..entry import Entry, SourceBase, make_entry
+from .lines import split_lines
 
 # %b in the locales seen in real Ollama reports (C/English, fr, ru, de, es, it, pt, nl, sv/da/nb, pl,
 # ja/zh/ko "5月"), lower-cased, trailing dot dropped. ru_RU has genitive and nominative forms.
@@ -86,14 +87,11 @@ class TextReader(SourceBase):
         self.tz = tz
 
     def _lines(self) -> Iterator[str]:
-        pending = self.first
-        for chunk in iter(lambda: self.stream.read(1 << 20), b""):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for raw in lines:
-                yield raw.decode("utf-8", "replace").rstrip("\r")
-        if pending:
-            yield pending.decode("utf-8", "replace").rstrip("\r")
+        for raw in split_lines(self.stream, self.first, overlong=self._overlong):
+            yield raw.decode("utf-8", "replace").rstrip("\r")
+
+    def _overlong(self, head: bytes) -> None:
+        self.skip("text: line longer than 1 MiB", head)
 
     def entries(self) -> Iterator[Entry]:
         lines = self._lines()
