@@ -126,10 +126,11 @@ def open_sources(args, settings: Settings) -> list:
     sources = []
     for path in args.inputs or [None]:
         if path is None:
-            sources.append(open_journal(unit=settings.unit, since=args.since, until=args.until, prefilter=True))
+            sources.append(open_journal(unit=settings.unit, since=args.since, until=args.until, prefilter=True,
+                                        host=args.host))
         else:
             sources.append(open_input(path, args.input_format, unit=settings.unit, since=args.since, prefilter=True,
-                                      until=args.until, year=args.year, tz=args.tz))
+                                      until=args.until, year=args.year, tz=args.tz, host=args.host))
     return sources
 
 

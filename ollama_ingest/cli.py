@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from . import __version__
 from .parse.units import parse_duration_ns
-from .sources import FORMATS, InputError
-from .sources.text import parse_tz
+from .sources import FORMAT_HELP, FORMATS, InputError
+from .sources.clock import parse_tz
 
 log = logging.getLogger("ollama_ingest")
 
@@ -104,10 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "backfills wrote for the same hosts and time: re-running never doubles anything.")
     _verbose(b)
     b.add_argument("inputs", nargs="*", metavar="INPUT",
-                   help="a journal file or directory, an export, JSON or text file, or - for stdin "
-                        "(default: the local journal)")
+                   help="a journal file or directory, an export, JSON or journalctl text file, Ollama's own log "
+                        "(ollama serve, server.log, docker/compose/kubectl logs, Docker's json-file log), or - for "
+                        "stdin (default: the local journal)")
     b.add_argument("--input-format", choices=FORMATS, default="auto",
-                   help="force the input format (default: auto, detected from the first bytes)")
+                   help=f"force the input format (default: auto, detected from the first bytes). {FORMAT_HELP}")
     b.add_argument("--since", type=parse_when, metavar="WHEN",
                    help="only entries from WHEN on: ISO 8601, or a duration ago like 24h (default: the beginning)")
     b.add_argument("--until", type=parse_when, metavar="WHEN", help="only entries up to WHEN (default: the end)")
@@ -115,8 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
         key="unit", env="OLLAMA_INGEST_UNIT", default="ollama.service"))
     b.add_argument("--year", type=int, help="the year of short text input, which has none (default: inferred from "
                                             "Ollama's own dates)")
-    b.add_argument("--tz", type=_tz, help="the zone of short text input: IANA name or ±HH:MM (default: inferred from "
-                                          "Ollama's own dates)")
+    b.add_argument("--tz", type=_tz, help="the zone of times printed without one (journalctl short text, [GIN] and "
+                                          "Go-log lines): IANA name or ±HH:MM, e.g. --tz -07:00 (default: inferred "
+                                          "from Ollama's own dates)")
+    b.add_argument("--host", help="the host tag of every entry (default: the host each input names, else this "
+                                  "machine's name)")
     _models_options(b)
     b.add_argument("--inventory", action="append", default=[], metavar="FILE",
                    help="model names from `ollama-ingest inventory --json` run on the Ollama host; repeatable "
@@ -282,8 +286,32 @@ COMMANDS = {"backfill": cmd_backfill, "inventory": cmd_inventory, "run": cmd_run
             "timeline": cmd_timeline}
 
 
+_DASH_VALUES = ("--tz", "--since", "--until")
+
+
+def glue_dash_values(argv: list[str]) -> list[str]:
+    """``--tz -07:00`` as typed: argparse takes a value that starts with "-" for an option, so such a value
+    of these options is joined to it (``--tz=-07:00``)."""
+    out: list[str] = []
+    it = iter(argv)
+    for a in it:
+        out.append(a)
+        if a == "--":
+            out.extend(it)
+            break
+        if a in _DASH_VALUES:
+            nxt = next(it, None)
+            if nxt is None:
+                break
+            if nxt.startswith("-") and nxt != "-" and not nxt.startswith("--"):
+                out[-1] = f"{a}={nxt}"
+            else:
+                out.append(nxt)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(glue_dash_values(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from .config import ConfigError

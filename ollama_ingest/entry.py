@@ -56,7 +56,10 @@ def make_entry(ts_us: int, message: str | bytes, host: str = "", pid: int = 0, o
     """The one way to build an Entry (see the module's rules). ``own_unit`` is ``_SYSTEMD_UNIT``,
     ``unit_field`` is ``UNIT=`` (readers may leave it empty unless ``pid == 1``)."""
     if type(message) is bytes:
-        message = decode_message(message)
+        try:
+            message = message.decode()
+        except UnicodeDecodeError:
+            pass  # not UTF-8: kept as bytes
     return Entry(ts_us, message, host, pid, unit_field if pid == 1 and unit_field else own_unit, ident, cursor, seq)
 
 
@@ -78,11 +81,17 @@ class Source(Protocol):
     prefiltered: int  # noise entries counted without being built (see ``dropped_as_noise``)
     assumptions: list[str]  # what was inferred or assumed (year, zone, host), to be said to the user
     unrecognised: Counter[str]  # a sample of the records it could not read: their start → count
+    since_us: int | None  # the --since/--until window it reads (None: open)
+    until_us: int | None
 
     def __iter__(self) -> Iterator[Entry]: ...
 
     def position(self) -> tuple[int, int] | None:
         """(bytes read, size) of a regular file being read, for progress; None for journals, pipes and stdin."""
+        ...
+
+    def nothing_found_hint(self) -> str:
+        """When nothing of the unit was found: what the input does have (e.g. a journal's Ollama-like units)."""
         ...
 
 
@@ -129,6 +138,9 @@ class SourceBase:
             return (self.stream.tell(), size) if size else None
         except (OSError, ValueError, AttributeError):  # closed, or not a file
             return None
+
+    def nothing_found_hint(self) -> str:
+        return ""
 
     def __iter__(self) -> Iterator[Entry]:
         if self.since_us is None and self.until_us is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
+from itertools import islice
 
 from .correlate.timeline import Timeline
 from .entry import Entry, Source
@@ -22,11 +23,13 @@ class Pipeline:
         self.stats = ParseStats()
         self.source_skips: Counter[str] = Counter()
         self.other_unit = 0
+        self.other_units: Counter[str] = Counter()  # which units the other_unit entries were of
         self.points = 0
         # host → [first, last] µs of the entries read: the window a backfill covers (and replaces)
         self.spans: dict[str, list[int]] = {}
         self.by_measurement: Counter[str] = Counter()
         self.models: set[str] = set()  # model labels in the points: names, or sha256:<prefix> when unnamed
+        self.inputs: list[dict] = []  # per source: format, host, assumptions, what could not be read
 
     def wanted(self, e: Entry) -> bool:
         """The unit's own lines and systemd's lines about it; text input has no UNIT field."""
@@ -44,6 +47,7 @@ class Pipeline:
         for e in entries:
             if not wanted(e):
                 self.other_unit += 1
+                self.other_units[e.unit] += 1
                 continue
             span = spans.get(e.host)
             if span is None:
@@ -66,11 +70,22 @@ class Pipeline:
                 self.sink.flush()
 
     def run(self, sources: Iterable[Source]) -> dict:
+        from .sources.report import input_report
+
+        st = self.stats
         for src in sources:
-            self.feed(src)
+            entries, noise, others = st.entries, st.noise, self.other_units.copy()
+            it = iter(src)
+            first = list(islice(it, 3))  # what an input without Ollama lines starts with, to say so
+            self.feed(first)
+            self.feed(it)
             self.source_skips.update(src.skipped)
-            self.stats.entries += src.prefiltered  # noise the reader counted without building
-            self.stats.noise += src.prefiltered
+            st.entries += src.prefiltered  # noise the reader counted without building
+            st.noise += src.prefiltered
+            other = self.other_units - others
+            self.inputs.append(input_report(
+                src, entries=st.entries - entries + sum(other.values()), ollama=(st.entries - entries)
+                - (st.noise - noise), other_unit=other, unit=self.unit, first=[e.text[:120] for e in first]))
         self.finish()
         self.sink.flush()
         return self.summary()
@@ -102,6 +117,7 @@ class Pipeline:
         d["skipped"] += sum(self.source_skips.values())
         d["skip_reasons"].update(self.source_skips)
         d["other_unit"] = self.other_unit
+        d["inputs"] = self.inputs
         d["points"] = self.points
         d["written"] = getattr(self.sink, "written", 0)
         d["dropped"] = getattr(self.sink, "dropped", 0)

@@ -55,13 +55,8 @@ class _Tracked:
     def __init__(self, progress: Progress, source, label: str) -> None:
         self.progress, self.source, self.label = progress, source, label
 
-    @property
-    def skipped(self):
-        return self.source.skipped
-
-    @property
-    def prefiltered(self) -> int:
-        return self.source.prefiltered
+    def __getattr__(self, name: str):
+        return getattr(self.source, name)  # the rest of the Source contract (entry.py) is the source's own
 
     def __iter__(self) -> Iterator[Entry]:
         from tqdm import tqdm

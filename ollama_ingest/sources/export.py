@@ -40,8 +40,10 @@ class ExportReader(SourceBase):
 
     format = "export"
 
-    def __init__(self, stream: BinaryIO, first: bytes = b"", keep=None, name: str = "-") -> None:
+    def __init__(self, stream: BinaryIO, first: bytes = b"", keep=None, name: str = "-",
+                 host: str | None = None) -> None:
         super().__init__(name)
+        self.host = host  # --host: the host tag of every entry
         self.stream = stream
         self.first = first
         self.seq = 0
@@ -61,7 +63,7 @@ class ExportReader(SourceBase):
             self.skipped["export: entry without MESSAGE"] += 1
             return None
         self.seq += 1
-        return make_entry(ts_us, msg, _str(f.get("host")), pid_of(f.get("pid")), _str(f.get("unit")),
+        return make_entry(ts_us, msg, self.host or _str(f.get("host")), pid_of(f.get("pid")), _str(f.get("unit")),
                           _str(f.get("unit_of")), _str(f.get("ident")), _str(f.get("cursor")), self.seq)
 
     def entries(self) -> Iterator[Entry]:
@@ -70,7 +72,8 @@ class ExportReader(SourceBase):
         pos = 1
         eof = False
         read = self.stream.read
-        keep = self.keep
+        keep, host = self.keep, self.host
+        windowed = self.since_us is not None or self.until_us is not None
         texts: dict[bytes, str] = {}  # host/unit/ident values repeat: decode each once
         while True:
             if not eof:
@@ -112,6 +115,8 @@ class ExportReader(SourceBase):
                     pid1 = k >= 0 and buf.startswith(b"1\n", k + 6)
                     if keep is not None and dropped_as_noise(keep, raw, pid1):
                         self.seq += 1
+                        if windowed and not self._in_window(buf, start, end):
+                            continue  # noise outside --since/--until is not counted either
                         self.prefiltered += 1
                         continue
                     i = buf.find(b"\n__REALTIME_TIMESTAMP=", start, end)
@@ -123,7 +128,7 @@ class ExportReader(SourceBase):
                     yield make_entry(
                         int(ts),
                         raw,
-                        self._field(buf, b"\n_HOSTNAME=", start, end, texts),
+                        host or self._field(buf, b"\n_HOSTNAME=", start, end, texts),
                         1 if pid1 else pid_of(buf[k + 6 : buf.find(b"\n", k + 6)] if k >= 0 else b""),
                         self._field(buf, b"\n_SYSTEMD_UNIT=", start, end, texts),
                         self._field(buf, b"\nUNIT=", start, end, texts) if pid1 else "",  # only PID 1's counts
@@ -153,6 +158,14 @@ class ExportReader(SourceBase):
                         if e is not None:
                             yield e
                 return
+
+    def _in_window(self, buf: bytes, start: int, end: int) -> bool:
+        i = buf.find(b"\n__REALTIME_TIMESTAMP=", start, end)
+        ts = buf[i + 22 : buf.find(b"\n", i + 22)] if i >= 0 else b""
+        if not ts.isdigit():
+            return True  # counted where it is read
+        t = int(ts)
+        return (self.since_us is None or t >= self.since_us) and (self.until_us is None or t <= self.until_us)
 
     def _after_blank_line(self, tail: bytes) -> bytes | None:
         """Read past the end of the current entry (the next blank line): the bytes after it, None at EOF."""

@@ -70,10 +70,12 @@ class Journal(SourceBase):
     format = "journal"
 
     def __init__(self, files: list[str] | None = None, directory: str | None = None,
-                 unit: str | None = "ollama.service", keep: Callable[[bytes], bool] | None = None) -> None:
+                 unit: str | None = "ollama.service", keep: Callable[[bytes], bool] | None = None,
+                 host: str | None = None) -> None:
         super().__init__(", ".join(map(str, files)) if files else str(directory or "the local journal"))
         self.reader = open_reader(files, directory)
         self.unit = unit
+        self.host = host  # --host: the host tag of every entry
         # keep(raw MESSAGE) -> bool, the parsers' cheap pre-filter: a rejected entry (noise) costs one
         # field fetch and is only counted, in `prefiltered`
         self.keep = keep
@@ -115,9 +117,20 @@ class Journal(SourceBase):
         """The Entry at the reader's current position."""
         r = self.reader
         pid = pid_of(_field(r, "_PID"))
-        return make_entry(ts, _field(r, "MESSAGE") or b"", _text(_field(r, "_HOSTNAME")), pid,
+        return make_entry(ts, _field(r, "MESSAGE") or b"", self.host or _text(_field(r, "_HOSTNAME")), pid,
                           _text(_field(r, "_SYSTEMD_UNIT")), _text(_field(r, "UNIT")) if pid == 1 else "",
                           _text(_field(r, "SYSLOG_IDENTIFIER")), r._get_cursor(), seq)
+
+    def nothing_found_hint(self) -> str:
+        try:
+            units = sorted(u.decode("utf-8", "replace") if isinstance(u, bytes) else str(u)
+                           for u in self.reader.query_unique("_SYSTEMD_UNIT"))
+        except (OSError, ValueError):
+            return ""
+        ollama = [u for u in units if "ollama" in u.lower()]
+        if ollama:
+            return f" (units that look like Ollama's: {', '.join(ollama[:5])}; --unit)"
+        return f" ({len(units)} units in it, none named like ollama; --unit)" if units else " (it has no entries)"
 
     # -- following (the service) -------------------------------------------------------------------
     def seek(self, cursor: str | None = None, seq: int = 0, start_at: str = "head") -> str:

@@ -72,3 +72,21 @@ def split_lines(stream: BinaryIO, first: bytes = b"", *, cap: int = MAX_LINE,
             pending, dropping = b"", True
     if pending:
         yield pending
+
+
+MAX_REJOINED = 64 << 10
+
+
+def rejoin(entry, rest: str) -> bool:
+    """Join a line without any prefix to the entry before it if that entry is visibly cut short: a slog or
+    Go-log line with an open double quote (a long line, such as ``server config env="map[…]"``, that a
+    terminal paste hard-wrapped). Returns whether it was joined."""
+    msg = entry.message
+    if type(msg) is not str or len(msg) > MAX_REJOINED:
+        return False
+    if not (msg.startswith("time=") or ".go:" in msg[:40]):
+        return False
+    if (msg.count('"') - msg.count('\\"')) % 2 == 0:
+        return False
+    entry.message = msg + rest
+    return True

@@ -1,207 +1,303 @@
-"""``journalctl -o short | short-precise | short-iso | short-iso-precise`` text.
+"""``journalctl`` text: ``-o short``, ``short-precise``, ``short-iso``, ``short-iso-precise``, ``short-full``,
+``short-unix``, ``with-unit`` (and syslog files in the same layouts).
 
-The short forms have no year and no zone, and their month names follow the viewer's LC_TIME.
-The year and the viewer's UTC offset are inferred from the dates Ollama prints inside its own lines
-(slog ``time=…±hh:mm``, ``[GIN] YYYY/MM/DD``) unless ``--year``/``--tz`` say otherwise; the offset
-is re-inferred on every line that carries one, so DST changes are followed. What was assumed is
-reported in ``assumptions``.
+After the time comes ``HOST IDENT[PID]: MESSAGE``, where the host may be missing (``Sep 24 08:27:48
+ollama[1940]: …``), empty (two spaces) or hold spaces: the first ``IDENT[PID]: `` ends the prefix.
+journalctl's own ``-- … --`` lines are markers (the header gives the year). A line the pager cut at the
+terminal width (less marks it with ``>``) is a counted skip, never read into the wrong fields.
+
+The short forms have no year and no zone, and their month names follow the viewer's LC_TIME: see
+``textdates.py``. What was inferred or assumed is reported in ``assumptions``.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from calendar import timegm
+from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timezone, tzinfo
 from typing import BinaryIO
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..entry import Entry, SourceBase, make_entry
-from .lines import split_lines
-
-# %b in the locales seen in real Ollama reports (C/English, fr, ru, de, es, it, pt, nl, sv/da/nb, pl,
-# ja/zh/ko "5月"), lower-cased, trailing dot dropped. ru_RU has genitive and nominative forms.
-_MONTHS: dict[str, int] = {}
-for _n, _names in enumerate([
-    "jan janv janv. jän jänn ene gen janeiro sty янв 1月",
-    "feb févr fév fev fevr febr lut фев 2月",
-    "mar mars mär märz mrt marzo mär. мар 3月",
-    "apr avr avril abr kwi апр 4月",
-    "may mai mei mag maj mayo май мая 5月",
-    "jun juin giu jun. jui czе cze июн 6月",
-    "jul juil jul. lug lip июл 7月",
-    "aug août aou ago sie авг 8月",
-    "sep sept set wrz сен 9月",
-    "oct okt ott out paź paz окт 10月",
-    "nov lis ноя 11月",
-    "dec déc dez dic gru des дек 12月",
-], start=1):
-    for _name in _names.split():
-        _MONTHS[_name] = _n
-
-_SHORT = re.compile(
-    r"\s*(\S+)\s+(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? (\S+) ([^\s\[]+?)(?:\[(\d+)\])?: ?(.*)",
-    re.S,
+from .clock import offset_seconds, parse_tz, utc_us
+from .lines import rejoin, split_lines
+from .textdates import (
+    default_year,
+    embedded_date,
+    header_years,
+    month_candidates,
+    viewer_offset,
+    year_for,
+    year_from_header,
 )
-_ISO = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?(Z|[+-]\d\d:?\d\d) (\S+) "
-    r"([^\s\[]+?)(?:\[(\d+)\])?: ?(.*)",
-    re.S,
-)
-_EMBEDDED_SLOG = re.compile(r"time=(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d+)?(Z|[+-]\d\d:\d\d)")
-_EMBEDDED_GIN = re.compile(r"\[GIN\] (\d{4})/(\d\d)/(\d\d) - ")
+
+__all__ = ["TextReader", "parse_tz", "line_layout"]
+
+_TAIL = r" (?:(.*?) )??([^\s\[\]]+)\[(\d+)\]: ?(.*)"  # HOST (optional, may hold spaces) IDENT[PID]: MESSAGE
+_SHORT = re.compile(r"\s*(\S.*?) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?" + _TAIL, re.S)
+_ISO = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:[.,](\d{1,6}))?(Z|[+-]\d\d:?\d\d)" + _TAIL, re.S)
+_FULL = re.compile(r"(?:\w{2,3}\.? )?(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))? (\S+)" + _TAIL,
+                   re.S)
+_UNIX = re.compile(r"(\d{9,11})(?:\.(\d{1,6}))?" + _TAIL, re.S)
 _LOOKAHEAD = 5000
+CUT_MARKS = (">", "…")  # less --rscroll marks a chopped line with ">"; systemctl status ellipsizes
+CUT = "text: line cut at the terminal width by the pager (use journalctl --no-pager)"
+# a cut line's mark with the next line pasted right after it: "…new pri>Jan 09 00:19:56 host ollama[1]: …"
+_JOINED = re.compile(r">(?=(?:\S+ +\d{1,2} |\d{4}-\d\d-\d\dT)\d\d:\d\d:\d\d)")
 
 
-def _month(token: str) -> int | None:
-    t = token.lower().rstrip(".")
-    return _MONTHS.get(t) or _MONTHS.get(t[:3])
+def line_layout(line: str) -> str | None:
+    """Which journalctl layout a line has (short, iso, full, unix), None if none."""
+    if line[:4].isdigit():
+        if _ISO.match(line):
+            return "iso"
+        if _FULL.match(line):
+            return "full"
+        if _UNIX.match(line):
+            return "unix"
+    m = _SHORT.match(line)
+    if m and month_candidates(m.group(1)):
+        return "short"
+    if _FULL.match(line):
+        return "full"
+    return None
 
 
-def _offset(text: str) -> timezone:
-    if text == "Z":
-        return timezone.utc
-    sign = -1 if text[0] == "-" else 1
-    hh, mm = int(text[1:3]), int(text[-2:])
-    return timezone(sign * timedelta(hours=hh, minutes=mm))
+def _fixed_offset(tz: tzinfo | None) -> int | None:
+    """Seconds east of UTC of a fixed-offset zone; None for a zone with rules (DST) or the machine's."""
+    if isinstance(tz, timezone):
+        return int(tz.utcoffset(None).total_seconds())
+    return None
 
 
-def parse_tz(spec: str) -> tzinfo:
-    """``UTC``, ``Europe/Moscow``, ``+03:00`` → tzinfo. Raises ValueError with the accepted forms."""
-    if re.fullmatch(r"[+-]\d\d:?\d\d|Z", spec):
-        return _offset(spec)
-    try:
-        return ZoneInfo(spec)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {spec!r}: use an IANA name (Europe/Berlin) or ±HH:MM") from exc
+def display_width(line: str) -> int:
+    if line.isascii():
+        return len(line)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def cut_width(head: list[str]) -> int | None:
+    """The terminal width the pager cut lines at: the widest lines all end in a cut mark (at least two)."""
+    parts = []
+    for x in head:
+        while ">" in x and (j := _JOINED.search(x)) is not None:
+            parts.append(x[:j.start() + 1])
+            x = x[j.start() + 1:]
+        parts.append(x)
+    head = parts
+    widths = Counter(display_width(x) for x in head if x.endswith(CUT_MARKS))
+    if not widths:
+        return None
+    widest = max(display_width(x) for x in head)
+    marked = widths.get(widest, 0)
+    at_widest = sum(1 for x in head if display_width(x) == widest)
+    return widest if marked >= 2 and marked * 2 >= at_widest else None
 
 
 class TextReader(SourceBase):
     format = "text"
 
-    def __init__(self, stream: BinaryIO, first: bytes = b"", year: int | None = None,
-                 tz: tzinfo | None = None, name: str = "-") -> None:
+    def __init__(self, stream: BinaryIO, first: bytes = b"", year: int | None = None, tz: tzinfo | None = None,
+                 name: str = "-", host: str | None = None, fallback_host: str = "localhost") -> None:
         super().__init__(name)
         self.stream = stream
         self.first = first
         self.year = year
         self.tz = tz
-
-    def _lines(self) -> Iterator[str]:
-        for raw in split_lines(self.stream, self.first, overlong=self._overlong):
-            yield raw.decode("utf-8", "replace").rstrip("\r")
+        self.host = host
+        self.fallback_host = fallback_host
+        self._months: dict[str, int] = {}  # a month name → its month (an ambiguous one once the input's dates say)
+        self._days: dict[tuple[int, int, int], int] = {}
+        self.header: tuple | None = None
+        self._full_offset: tzinfo | None = None
+        self.hostless = 0
+        self.rejoined = 0
 
     def _overlong(self, head: bytes) -> None:
         self.skip("text: line longer than 1 MiB", head)
 
+    def month(self, token: str, msg: str) -> int | None:
+        got = self._months.get(token)
+        if got is not None:
+            return got
+        cands = month_candidates(token)
+        if len(cands) <= 1:
+            if cands:
+                self._months[token] = cands[0]
+            return cands[0] if cands else None
+        seen = embedded_date(msg)
+        if seen is None or seen[1] not in cands:
+            return cands[0]  # the month most locales mean, until a date of the input's says otherwise
+        self._months[token] = seen[1]
+        return seen[1]
+
+    def _day(self, year: int, mon: int, d: int) -> int | None:
+        """Seconds from the epoch to that day's 00:00 UTC (None for an impossible date)."""
+        key = (year, mon, d)
+        got = self._days.get(key)
+        if got is None:
+            try:
+                datetime(year, mon, d)
+            except ValueError:
+                return None
+            got = self._days[key] = timegm((year, mon, d, 0, 0, 0, 0, 0, 0))
+            if len(self._days) > 4096:
+                self._days.clear()
+        return got
+
     def entries(self) -> Iterator[Entry]:
-        lines = self._lines()
-        head: list[str] = []
-        for line in lines:
-            head.append(line)
+        lines = split_lines(self.stream, self.first, overlong=self._overlong)
+        head: list[bytes] = []
+        for raw in lines:
+            head.append(raw)
             if len(head) >= _LOOKAHEAD:
                 break
-        year, offset = self._initial_guess(head)
-        seq = 0
-        month_prev = 0
+        texts = [x.decode("utf-8", "replace").rstrip("\r") for x in head]
+        cut = cut_width(texts)
+        year, offset = self._initial_guess(texts)
+        del texts
+        tz, fixed_host, fallback = self.tz, self.host, self.fallback_host
+        if tz is not None:
+            offset = tz
+        off_s = _fixed_offset(offset)
+        short, month, skip = _SHORT.fullmatch, self.month, self.skip
+        seq = month_prev = 0
+        held: Entry | None = None  # the newest entry: a hard-wrapped rest of it may follow
         for source in (head, lines):
-            for line in source:
-                if not line.strip() or line.startswith("-- "):
-                    continue  # journalctl's "-- Boot …" / "-- No entries --" markers
-                m = _ISO.fullmatch(line)
-                if m:
-                    y, mo, d, hh, mi, ss, frac, zone, host, ident, pid, msg = m.groups()
-                    when = datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss), tzinfo=_offset(zone))
-                else:
-                    m = _SHORT.fullmatch(line)
-                    mon = _month(m.group(1)) if m else None
-                    if m is None or mon is None:
-                        self.skipped["text: line without a journalctl short/iso prefix"] += 1
-                        continue
+            for raw in source:
+                try:
+                    line, keep = raw.decode(), False
+                except UnicodeDecodeError:
+                    line, keep = raw.decode("utf-8", "surrogateescape"), True
+                if line.endswith("\r"):
+                    line = line[:-1]
+                if ">" in line:  # a line the pager cut, with the next line pasted right after its mark
+                    while (j := _JOINED.search(line)) is not None:
+                        skip(CUT, line[:j.start() + 1])
+                        line = line[j.start() + 1:]
+                if cut and line.endswith(CUT_MARKS) and display_width(line) == cut:
+                    skip(CUT, line)
+                    continue
+                m = short(line)
+                mon = month(m.group(1), m.group(10)) if m is not None else None
+                if mon is not None:
                     _, d, hh, mi, ss, frac, host, ident, pid, msg = m.groups()
-                    y_emb = self._embedded_year(msg, mon) if self.year is None else None
-                    if y_emb is not None:
-                        year = y_emb
+                    if self.year is None:
+                        seen = embedded_date(msg)
+                        if seen is not None:
+                            year = year_for(mon, seen)
+                        elif mon < month_prev:
+                            year += 1  # December → January
                     elif mon < month_prev:
-                        year += 1  # December → January (--year is the year of the first line)
+                        year += 1  # --year is the year of the first line
                     month_prev = mon
-                    if self.tz is None:
-                        off = self._embedded_offset(msg, mon, int(d), int(hh), int(mi), year)
-                        if off is not None:
-                            offset = off
-                    try:
-                        naive = datetime(year, mon, int(d), int(hh), int(mi), int(ss))
-                    except ValueError:
-                        self.skipped["text: impossible date"] += 1
+                    if tz is None and msg.startswith("time="):
+                        off = viewer_offset(msg, year, mon, int(d), int(hh), int(mi))
+                        if off is not None and off != offset:
+                            offset, off_s = off, _fixed_offset(off)
+                    day = self._day(year, mon, int(d))
+                    h, mi_, s_ = int(hh), int(mi), int(ss)
+                    if day is None or h > 23 or mi_ > 59 or s_ > 59:
+                        skip("text: impossible date", line)
                         continue
-                    when = naive.replace(tzinfo=self.tz or offset)
-                us = int(when.timestamp()) * 1_000_000 + (int(frac.ljust(6, "0")) if frac else 0)
+                    if off_s is not None:
+                        us = (day + h * 3600 + mi_ * 60 + s_ - off_s) * 1_000_000
+                    else:
+                        us = int(datetime(year, mon, int(d), h, mi_, s_, tzinfo=offset).timestamp()) * 1_000_000
+                elif not line.strip() or (line.startswith("-- ") and line.rstrip().endswith("--")):
+                    continue  # journalctl's "-- Boot …" / "-- No entries --" markers (the header was read)
+                elif line[:4].isdigit() and (m := _ISO.fullmatch(line)):
+                    y, mo, d, hh, mi, ss, frac, zone, host, ident, pid, msg = m.groups()
+                    us = utc_us(int(y), int(mo), int(d), int(hh), int(mi), int(ss), offset_seconds(zone))
+                elif line[:4].isdigit() and (m := _UNIX.fullmatch(line)):
+                    secs, frac, host, ident, pid, msg = m.groups()
+                    us = int(secs) * 1_000_000
+                elif m := _FULL.fullmatch(line):
+                    us, frac, host, ident, pid, msg = self._full(m, offset)
+                    if us is None:
+                        skip("text: impossible date", line)
+                        continue
+                else:
+                    if held is not None and not line[:1].isspace() and rejoin(held, line):
+                        self.rejoined += 1
+                        continue
+                    skip("text: line without a journalctl short/iso prefix", line)
+                    continue
+                if frac:
+                    us += int(frac.ljust(6, "0"))
+                if not host or host.isspace():
+                    self.hostless += 1
+                    host = fallback
                 seq += 1
-                yield make_entry(us, msg, host, int(pid) if pid else 0, "", "", ident, "", seq)
+                if held is not None:
+                    yield held
+                held = make_entry(us, msg.encode("utf-8", "surrogateescape") if keep else msg, fixed_host or host,
+                                  int(pid), "", "", ident, "", seq)
+        if held is not None:
+            yield held
+        if self.rejoined:
+            self.assumptions.append(f"{self.name}: {self.rejoined} lines without a prefix joined to the line before "
+                                    "them (a long line hard-wrapped in a paste)")
+        if self.hostless and not fixed_host:
+            self.assumptions.append(f"{self.name}: {self.hostless} lines name no host: host tag = "
+                                    f"{self.fallback_host!r} (this machine; use --host)")
 
-    @staticmethod
-    def _embedded_year(msg: str, mon: int) -> int | None:
-        m = _EMBEDDED_SLOG.search(msg) or _EMBEDDED_GIN.search(msg)
-        if not m:
-            return None
-        y, mo = int(m.group(1)), int(m.group(2))
-        if mo == mon:
-            return y
-        if mo == 12 and mon == 1:
-            return y + 1
-        if mo == 1 and mon == 12:
-            return y - 1
-        return y
-
-    @staticmethod
-    def _embedded_offset(msg: str, mon: int, d: int, hh: int, mi: int, year: int) -> timezone | None:
-        """The viewer's offset: the prefix's local time minus the UTC instant Ollama printed."""
-        if "time=" not in msg:
-            return None
-        m = _EMBEDDED_SLOG.search(msg)
-        if not m:
-            return None
-        y, mo, dd, h2, m2, s2, zone = m.groups()
+    def _full(self, m: re.Match, offset: tzinfo | None) -> tuple:
+        """short-full / with-unit: ``Mon 2024-06-03 10:00:00 CEST``: the zone is an abbreviation, known when it
+        is UTC or numeric, else inferred as for short lines (from a slog time= on the line, or the last one)."""
+        y, mo, d, hh, mi, ss, frac, zone, host, ident, pid, msg = m.groups()
+        tz: tzinfo | None
+        if zone in ("UTC", "GMT", "Z"):
+            tz = timezone.utc
+        elif re.fullmatch(r"[+-]\d\d(?::?\d\d)?", zone):
+            tz = parse_tz(zone if len(zone) > 3 else zone + ":00")
+        else:
+            if self.tz is None and msg.startswith("time="):
+                self._full_offset = viewer_offset(msg, int(y), int(mo), int(d), int(hh), int(mi)) or self._full_offset
+            tz = self.tz or self._full_offset or offset
         try:
-            utc = datetime(int(y), int(mo), int(dd), int(h2), int(m2), int(s2), tzinfo=_offset(zone))
-            local = datetime(year, mon, d, hh, mi, tzinfo=timezone.utc)
+            us = int(datetime(int(y), int(mo), int(d), int(hh), int(mi), int(ss), tzinfo=tz).timestamp()) * 1_000_000
         except ValueError:
-            return None
-        diff = (local - utc.replace(second=0)).total_seconds()
-        quarter = round(diff / 900) * 900  # zones are whole quarter hours
-        if abs(quarter) > 14 * 3600:
-            return None
-        return timezone(timedelta(seconds=quarter))
+            us = None
+        return us, frac, host, ident, pid, msg
 
-    def _initial_guess(self, head: list[str]) -> tuple[int, timezone]:
+    def _initial_guess(self, head: list[str]) -> tuple[int, tzinfo | None]:
         year = self.year
-        offset: timezone | None = None
-        if not any(_SHORT.fullmatch(x) and not _ISO.fullmatch(x) for x in head[:50]):
-            return year or datetime.now().year, timezone.utc  # short-iso carries its own year and zone
-        for line in head:
-            m = _SHORT.fullmatch(line)
-            if not m or _month(m.group(1)) is None:
-                continue
-            mon = _month(m.group(1))
-            msg = m.group(10)
+        offset: tzinfo | None = None
+        short = [m for m in (_SHORT.fullmatch(x) for x in head) if m and month_candidates(m.group(1))]
+        for x in head[:50]:
+            if x.startswith("-- "):
+                self.header = self.header or header_years(x)
+        if not short:  # iso / full / unix carry their own year (and zone, but for full's abbreviations)
+            return year or datetime.now().year, self.tz
+        for m in short:
+            self.month(m.group(1), m.group(10))  # learn what ambiguous month names mean here
+        for m in short:
+            mon, msg = self.month(m.group(1), m.group(10)), m.group(10)
             if year is None:
-                year = self._embedded_year(msg, mon)
+                seen = embedded_date(msg)
+                year = year_for(mon, seen) if seen else None
             if year is not None and offset is None and self.tz is None:
-                offset = self._embedded_offset(msg, mon, int(m.group(2)), int(m.group(3)),
-                                               int(m.group(4)), year)
+                offset = viewer_offset(msg, year, mon, int(m.group(2)), int(m.group(3)), int(m.group(4)))
             if year is not None and (offset is not None or self.tz is not None):
                 break
-        if year is None:
-            year = datetime.now().year
-            self.assumptions.append(f"text input has no year; assumed {year} (use --year)")
+        first_mon, first_day = self.month(short[0].group(1), short[0].group(10)), int(short[0].group(2))
+        if year is None and self.header is not None:
+            year = year_from_header(self.header, first_mon, first_day)
+            self.assumptions.append(f"{self.name}: the text has no year; {year} from journalctl's header line")
+        elif year is None:
+            year = default_year(first_mon, first_day)
+            self.assumptions.append(f"{self.name}: the text has no year; assumed {year} (use --year)")
         elif self.year is None:
-            self.assumptions.append(f"text input has no year; inferred {year} from Ollama's own dates")
+            self.assumptions.append(f"{self.name}: the text has no year; inferred {year} from Ollama's own dates")
         if self.tz is None:
-            if offset is None:
-                offset = datetime.now().astimezone().tzinfo  # type: ignore[assignment]
-                self.assumptions.append(
-                    f"text input has no zone; assumed this machine's ({offset}) (use --tz)")
+            if offset is None:  # None: this machine's zone, with its DST rules
+                self.assumptions.append(f"{self.name}: the text has no zone; assumed this machine's "
+                                        f"({datetime.now().astimezone().tzname()}) (use --tz)")
             else:
                 self.assumptions.append(
-                    f"text input has no zone; inferred UTC{offset.tzname(None)[3:] or '+00:00'} "
+                    f"{self.name}: the text has no zone; inferred UTC{offset.tzname(None)[3:] or '+00:00'} "
                     "from Ollama's own timestamps (use --tz to override)")
-        return year, offset  # type: ignore[return-value]
+        return year, offset
