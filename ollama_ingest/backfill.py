@@ -24,6 +24,7 @@ from .pipeline import Pipeline
 from .sinks.influx import FlushAborted, InfluxSink, SinkConfigError
 from .sinks.stdout import LineProtocolSink, OutputError
 from .sources import InputError, open_input, open_journal
+from .sources.report import check_inputs, input_warnings
 
 log = logging.getLogger("ollama_ingest.backfill")
 
@@ -203,7 +204,11 @@ def _backfill(args, settings: Settings) -> int:
                 out.close()
     facts = summary_mod.collect(pipeline, sources, sink=sink, replacing=replacing, dry_run=args.dry_run,
                                 output=args.output, status=status, why=why, seconds=time.monotonic() - t0)
+    for note in input_warnings(facts["inputs"], pipeline.stats.unknown_msgs, args.verbose):
+        log.warning("%s", note)
     summary_mod.report(facts, json_form=args.json or not sys.stderr.isatty(), target=_target(args, settings))
+    if status == "complete":
+        check_inputs(facts["inputs"])  # an input without a single Ollama line is an error, never a silent zero
     return code
 
 
