@@ -83,6 +83,7 @@ class Source(Protocol):
     unrecognised: Counter[str]  # a sample of the records it could not read: their start → count
     since_us: int | None  # the --since/--until window it reads (None: open)
     until_us: int | None
+    unit_entries: int  # entries the input itself says are the unit's (its match, UNIT, its ident); ≥ 1 is enough
 
     def __iter__(self) -> Iterator[Entry]: ...
 
@@ -104,8 +105,11 @@ class SourceBase:
 
     format = ""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, unit: str | None = None) -> None:
         self.name = name
+        self.unit = unit  # the unit asked for (None: any)
+        self.unit_stem = unit.removesuffix(".service").lower() if unit else None  # its journalctl ident
+        self.unit_entries = 0
         self.skipped: Counter[str] = Counter()
         self.prefiltered = 0
         self.assumptions: list[str] = []
@@ -138,6 +142,15 @@ class SourceBase:
             return (self.stream.tell(), size) if size else None
         except (OSError, ValueError, AttributeError):  # closed, or not a file
             return None
+
+    def inside(self, ts_us: int) -> bool:
+        """Is this time within --since/--until?"""
+        return (self.since_us is None or ts_us >= self.since_us) and (self.until_us is None or ts_us <= self.until_us)
+
+    def count_unit_entry(self, e: Entry) -> None:
+        """Note an entry of the unit (only the first matters: the input is not silent)."""
+        if (self.unit is None or e.unit == self.unit) and self.inside(e.ts_us):
+            self.unit_entries = 1
 
     def nothing_found_hint(self) -> str:
         return ""

@@ -135,6 +135,31 @@ def test_kubectl_logs_with_prefix(tmp_path, stamp):
         assert [e.ts_us for e in got] == PLAIN_TIMES
 
 
+def test_stern_style_prefix(tmp_path):
+    src, got = read(tmp_path, "[ollama-0 ollama] " + PLAIN[4] + " \n")
+    assert src.format == "kubectl" and got[0].host == "ollama-0" and got[0].text.startswith("[GIN]")
+
+
+def test_lines_with_a_syslog_tag_but_no_time_nor_host(tmp_path):
+    # NixOS: journal lines printed without time and host ("systemd[1]: …", "ollama[1667]: …")
+    lines = ["systemd[1]: Started Server for local large language models.",
+             "ollama[1667]: " + PLAIN[0], "ollama[1667]: " + PLAIN[1]]
+    src, got = read(tmp_path, "\n".join(lines), unit="ollama.service")
+    assert [(e.ident, e.pid, e.unit, e.text) for e in got] == [
+        ("systemd", 1, "ollama.service", lines[0].split(": ", 1)[1]), ("ollama", 1667, "", PLAIN[0]),
+        ("ollama", 1667, "", PLAIN[1])]
+    assert [e.ts_us for e in got] == PLAIN_TIMES[:1] * 2 + PLAIN_TIMES[1:2]  # the first line takes the first time
+
+
+def test_a_loggers_json_wrapper(tmp_path):
+    recs = [{"level": 30, "time": 1752516972752, "pid": 10104, "hostname": "Ryzen7", "msg": PLAIN[4] + "\n"},
+            {"level": 50, "time": 1752516972565, "hostname": "Ryzen7", "msg": PLAIN[1]}]
+    src, got = read(tmp_path, "".join(json.dumps(r) + "\n" for r in recs))
+    assert src.format == "json-log"
+    assert [(e.ts_us, e.host, e.text) for e in got] == [(1752516972752000, "Ryzen7", PLAIN[4]),
+                                                        (1752516972565000, "Ryzen7", PLAIN[1])]
+
+
 def test_docker_json_file_log_joins_split_lines(tmp_path):
     recs = [{"log": x + "\n", "stream": "stderr", "time": f"2024-07-21T22:41:0{i}.25Z"} for i, x in enumerate(PLAIN)]
     long = "time=2024-07-21T15:41:09.000-07:00 level=INFO source=a.go:1 msg=x pad=" + "y" * 20000

@@ -53,6 +53,22 @@ def test_host_missing_empty_or_with_spaces_never_shifts_the_fields():
     assert "3 lines name no host: host tag = 'fallback'" in " ".join(r.assumptions)
 
 
+def test_the_header_gives_the_zone_when_it_is_numeric():
+    text = ("-- Logs begin at Fri 2025-04-25 23:59:59 +08, end at Sun 2025-06-01 15:19:55 +08. --\n"
+            "Jun 01 13:52:28 i2r systemd[1]: ollama.service: Succeeded.\n")
+    r = reader(text)
+    (e,) = r
+    assert e.ts_us == utc(2025, 6, 1, 5, 52, 28) and "UTC+08:00 from journalctl's header" in " ".join(r.assumptions)
+
+
+def test_in_a_journalctl_u_paste_systemds_lines_are_about_the_unit():
+    text = ("Nov 10 22:38:56 h systemd[1]: Started Server for local large language models.\n"
+            f"Nov 10 22:38:57 h ollama[1667]: {SLOG}\n")
+    assert [e.unit for e in reader(text, unit="ollama.service")] == ["ollama.service", ""]
+    mixed = text + "Nov 10 22:38:58 h kernel[0]: usb 1-1: new device\n"
+    assert [e.unit for e in reader(mixed, unit="ollama.service")] == ["", "", ""]  # a whole-system paste: unknown
+
+
 def test_markers_are_not_lines_and_the_header_gives_the_year():
     text = ("-- Logs begin at Sat 2023-12-30 10:00:00 CET, end at Tue 2024-01-02 11:00:00 CET. --\n"
             "Dec 31 23:59:59 h ollama[1]: llama_model_loader: x\n"
@@ -111,7 +127,7 @@ def test_the_table_is_what_the_generator_makes_from_glibc():
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_lines_the_pager_cut_are_counted_never_misread():
+def test_lines_the_pager_cut_are_read_and_said_never_misread():
     width = 100
     long_slog = ("Oct 06 13:41:53 CX600 ollama[1992]: time=2024-10-06T13:41:53.100+02:00 level=WARN "
                  "source=server.go:76 msg=\"requested context length is greater than the model's training context\"")
@@ -122,8 +138,12 @@ def test_lines_the_pager_cut_are_counted_never_misread():
     joined = cut[:-1].replace("13:41:53", "13:41:52") + ">" + whole  # a cut line and the next one pasted on it
     r = reader("\n".join([cut, gin_cut, whole, joined]) + "\n")
     got = list(r)
-    assert [e.text for e in got] == [whole.split(": ", 1)[1]] * 2
-    assert r.skipped == {"text: line cut at the terminal width by the pager (use journalctl --no-pager)": 3}
+    # every prefix is whole, so every line is an entry with the right fields; the cut messages end with the mark
+    assert [fields(e)[:3] for e in got] == [("CX600", "ollama", 1992)] * 5
+    assert [e.text for e in got] == [cut.split(": ", 1)[1], gin_cut.split(": ", 1)[1], whole.split(": ", 1)[1],
+                                     joined[:joined.index(">Oct") + 1].split(": ", 1)[1], whole.split(": ", 1)[1]]
+    assert [e.ts_us % 60_000_000 // 1_000_000 for e in got] == [53, 53, 54, 52, 54]
+    assert not r.skipped and "3 lines were cut at the terminal width (100 columns)" in " ".join(r.assumptions)
 
 
 def test_short_full_and_short_unix():

@@ -18,12 +18,14 @@ from typing import BinaryIO
 
 from ..entry import Source
 
-FORMATS = ("auto", "journal", "export", "json", "text", "plain", "docker", "compose", "kubectl", "docker-json")
+FORMATS = ("auto", "journal", "export", "json", "text", "plain", "docker", "compose", "kubectl", "docker-json",
+           "json-log")
 FORMAT_HELP = ("journal: .journal files or a directory of them; export: journalctl -o export; json: journalctl "
                "-o json; text: journalctl -o short/short-iso/short-precise/short-full/short-unix; plain: Ollama's "
                "own output (ollama serve, server.log, docker/kubectl logs); docker: lines starting with an RFC 3339 "
                "time (docker logs -t, kubectl logs --timestamps); compose: docker compose logs; kubectl: kubectl "
-               "logs --prefix; docker-json: Docker's json-file log")
+               "logs --prefix; docker-json: Docker's json-file log; json-log: JSON lines of a logger wrapping Ollama's "
+               "output (msg, time, hostname; e.g. pino)")
 
 __all__ = ["FORMATS", "InputError", "Source", "check_window", "default_host", "open_input", "open_journal",
            "sniff"]
@@ -140,7 +142,8 @@ def open_input(path: str, fmt: str = "auto", *, unit: str | None = "ollama.servi
     kind = sniff(head) if fmt == "auto" else fmt
     if kind == "journal":
         raise InputError(f"{shown} is not a journal file (no journal header): try --input-format auto")
-    return _reader(kind, stream, head, shown, year=year, tz=tz, prefilter=prefilter, host=host).window(since, until)
+    return _reader(kind, stream, head, shown, year=year, tz=tz, prefilter=prefilter, host=host,
+                   unit=unit).window(since, until)
 
 
 class _Prefixed:
@@ -159,25 +162,25 @@ class _Prefixed:
         self.stream.close()
 
 
-def _reader(kind: str, stream, head: bytes, path: str, *, year, tz, prefilter, host):
+def _reader(kind: str, stream, head: bytes, path: str, *, year, tz, prefilter, host, unit):
     fallback = default_host()
     if kind == "export":
         from ..parse import interesting
         from .export import ExportReader
 
-        return ExportReader(stream, head, keep=interesting if prefilter else None, name=path, host=host)
+        return ExportReader(stream, head, keep=interesting if prefilter else None, name=path, host=host, unit=unit)
     if kind == "json":
         from .jsonlines import JsonReader
 
-        return JsonReader(stream, head, name=path, host=host)
+        return JsonReader(stream, head, name=path, host=host, unit=unit)
     if kind == "text":
         from .text import TextReader
 
-        return TextReader(stream, head, year=year, tz=tz, name=path, host=host, fallback_host=fallback)
-    if kind == "docker-json":
-        from .dockerjson import DockerJsonReader
+        return TextReader(stream, head, year=year, tz=tz, name=path, host=host, fallback_host=fallback, unit=unit)
+    if kind in ("docker-json", "json-log"):
+        from .jsonlog import JsonLogReader
 
-        return DockerJsonReader(stream, head, host=host, fallback_host=fallback, name=path)
+        return JsonLogReader(stream, head, kind, host=host, fallback_host=fallback, name=path, unit=unit)
     from .plain import PlainReader
 
-    return PlainReader(stream, head, kind, host=host, fallback_host=fallback, tz=tz, name=path)
+    return PlainReader(stream, head, kind, host=host, fallback_host=fallback, tz=tz, name=path, unit=unit)

@@ -75,8 +75,16 @@ def sniff(head: bytes) -> str:
         except (ValueError, RecursionError):
             obj = None
         if isinstance(obj, dict):
-            return "docker-json" if "log" in obj and "time" in obj and "MESSAGE" not in obj else "json"
-        return "docker-json" if b'"log":' in first[:100] and b'"MESSAGE"' not in first else "json"
+            if "MESSAGE" in obj or "__REALTIME_TIMESTAMP" in obj:
+                return "json"
+            if "log" in obj and "time" in obj:
+                return "docker-json"
+            if any(k in obj for k in ("msg", "message")) and any(k in obj for k in ("time", "timestamp", "ts")):
+                return "json-log"
+            return "json"
+        if b'"MESSAGE"' in first or b'"__REALTIME_TIMESTAMP"' in first:
+            return "json"
+        return "docker-json" if b'"log":' in first[:100] else "json-log" if b'"msg":' in first else "json"
     if _export_like(body.split(b"\n", 1)[0]):
         return "export"
     return _text_kind(body)

@@ -41,8 +41,8 @@ class ExportReader(SourceBase):
     format = "export"
 
     def __init__(self, stream: BinaryIO, first: bytes = b"", keep=None, name: str = "-",
-                 host: str | None = None) -> None:
-        super().__init__(name)
+                 host: str | None = None, unit: str | None = None) -> None:
+        super().__init__(name, unit)
         self.host = host  # --host: the host tag of every entry
         self.stream = stream
         self.first = first
@@ -63,8 +63,11 @@ class ExportReader(SourceBase):
             self.skipped["export: entry without MESSAGE"] += 1
             return None
         self.seq += 1
-        return make_entry(ts_us, msg, self.host or _str(f.get("host")), pid_of(f.get("pid")), _str(f.get("unit")),
-                          _str(f.get("unit_of")), _str(f.get("ident")), _str(f.get("cursor")), self.seq)
+        e = make_entry(ts_us, msg, self.host or _str(f.get("host")), pid_of(f.get("pid")), _str(f.get("unit")),
+                       _str(f.get("unit_of")), _str(f.get("ident")), _str(f.get("cursor")), self.seq)
+        if not self.unit_entries:
+            self.count_unit_entry(e)
+        return e
 
     def entries(self) -> Iterator[Entry]:
         # buf always has b"\n" before the current entry so every field is found as b"\nKEY=".
@@ -74,6 +77,7 @@ class ExportReader(SourceBase):
         read = self.stream.read
         keep, host = self.keep, self.host
         windowed = self.since_us is not None or self.until_us is not None
+        unit_key = f"\n_SYSTEMD_UNIT={self.unit}\n".encode() if self.unit else None
         texts: dict[bytes, str] = {}  # host/unit/ident values repeat: decode each once
         while True:
             if not eof:
@@ -118,6 +122,8 @@ class ExportReader(SourceBase):
                         if windowed and not self._in_window(buf, start, end):
                             continue  # noise outside --since/--until is not counted either
                         self.prefiltered += 1
+                        if not self.unit_entries and (unit_key is None or buf.find(unit_key, start, end) >= 0):
+                            self.unit_entries = 1
                         continue
                     i = buf.find(b"\n__REALTIME_TIMESTAMP=", start, end)
                     ts = buf[i + 22 : buf.find(b"\n", i + 22)] if i >= 0 else b""
@@ -125,7 +131,7 @@ class ExportReader(SourceBase):
                         self._skip_incomplete(False)
                         continue
                     self.seq += 1
-                    yield make_entry(
+                    e = make_entry(
                         int(ts),
                         raw,
                         host or self._field(buf, b"\n_HOSTNAME=", start, end, texts),
@@ -136,6 +142,9 @@ class ExportReader(SourceBase):
                         self._cursor(buf, start, end),
                         self.seq,
                     )
+                    if not self.unit_entries:
+                        self.count_unit_entry(e)
+                    yield e
                     continue
                 got = self._slow(buf, pos, eof)
                 if got is None:

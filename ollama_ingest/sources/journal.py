@@ -72,9 +72,8 @@ class Journal(SourceBase):
     def __init__(self, files: list[str] | None = None, directory: str | None = None,
                  unit: str | None = "ollama.service", keep: Callable[[bytes], bool] | None = None,
                  host: str | None = None) -> None:
-        super().__init__(", ".join(map(str, files)) if files else str(directory or "the local journal"))
+        super().__init__(", ".join(map(str, files)) if files else str(directory or "the local journal"), unit)
         self.reader = open_reader(files, directory)
-        self.unit = unit
         self.host = host  # --host: the host tag of every entry
         # keep(raw MESSAGE) -> bool, the parsers' cheap pre-filter: a rejected entry (noise) costs one
         # field fetch and is only counted, in `prefiltered`
@@ -103,6 +102,7 @@ class Journal(SourceBase):
             if until is not None and ts > until:
                 return
             seq += 1
+            self.unit_entries = 1  # the match keeps only the unit's entries
             if keep is not None:
                 raw = _field(r, "MESSAGE")
                 if raw is not None and dropped_as_noise(keep, raw, _field(r, "_PID") == b"1"):

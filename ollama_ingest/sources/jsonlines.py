@@ -43,8 +43,9 @@ class JsonReader(SourceBase):
     def _overlong(self, head: bytes) -> None:
         self.skip(f"json: line longer than {MAX_JSON_LINE >> 20} MiB", head)
 
-    def __init__(self, stream: BinaryIO, first: bytes = b"", name: str = "-", host: str | None = None) -> None:
-        super().__init__(name)
+    def __init__(self, stream: BinaryIO, first: bytes = b"", name: str = "-", host: str | None = None,
+                 unit: str | None = None) -> None:
+        super().__init__(name, unit)
         self.host = host  # --host: the host tag of every entry
         self.stream = stream
         self.first = first
@@ -75,6 +76,9 @@ class JsonReader(SourceBase):
                 continue
             pid = pid_of(_str(obj.get("_PID")))
             seq += 1
-            yield make_entry(ts, msg, self.host or _str(obj.get("_HOSTNAME")), pid, _str(obj.get("_SYSTEMD_UNIT")),
-                             _str(obj.get("UNIT")) if pid == 1 else "", _str(obj.get("SYSLOG_IDENTIFIER")),
-                             _str(obj.get("__CURSOR")), seq)
+            e = make_entry(ts, msg, self.host or _str(obj.get("_HOSTNAME")), pid, _str(obj.get("_SYSTEMD_UNIT")),
+                           _str(obj.get("UNIT")) if pid == 1 else "", _str(obj.get("SYSLOG_IDENTIFIER")),
+                           _str(obj.get("__CURSOR")), seq)
+            if not self.unit_entries:
+                self.count_unit_entry(e)
+            yield e

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import tzinfo
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from ..entry import Entry, SourceBase, make_entry
 from .clock import RFC3339, OllamaClock, rfc3339_us
@@ -27,7 +27,9 @@ from .lines import rejoin, split_lines
 
 _ANSI = r"(?:\x1b\[[0-9;]*m)*"
 COMPOSE = re.compile(_ANSI + r"([A-Za-z0-9][\w.-]*?)\s*" + _ANSI + r"\s*\|" + _ANSI + r"(?: |$)")
-KUBECTL = re.compile(r"\[(?:pod|po)/([^/\]\s]+)/([^\]\s]+)\] ?")
+# kubectl logs --prefix: "[pod/ollama-0/ollama] "; stern and others: "[ollama-0 ollama] "
+KUBECTL = re.compile(r"\[(?:pod/|po/)?([^/\]\s]+)[/ ]([^\]\s]+)\] ?")
+SYSLOG_TAG = re.compile(r"([A-Za-z_][\w.@-]*)\[(\d+)\]: ?")
 CRI = re.compile(r"(stdout|stderr) ([FP]) ?")
 NAIVE_TS = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)? ")
 PREFIXES = {"plain": None, "docker": None, "compose": COMPOSE, "kubectl": KUBECTL}
@@ -39,11 +41,24 @@ def _is_ts(text: str) -> bool:
     return text[4:5] == "-" and text[10:11] in ("T", " ") and text[:4].isdigit()
 
 
-class LineDecoder:
-    """One line of a plain-family input → (µs, host, container, message), keeping each container's clock."""
+class Line(NamedTuple):
+    ts: int | None  # µs; None while no time is known yet
+    host: str
+    ident: str  # a syslog tag's identifier, else the container's name
+    pid: int
+    unit_field: str  # the unit systemd's line (PID 1) speaks of, when the input shows it
+    message: str | bytes
+    own_time: bool  # the time is the line's own (not the last one seen)
 
-    def __init__(self, fmt: str, host: str | None, fallback_host: str, tz: tzinfo | None = None) -> None:
+
+class LineDecoder:
+    """One line of a plain-family input → its ``Line``, keeping each container's clock."""
+
+    def __init__(self, fmt: str, host: str | None, fallback_host: str, tz: tzinfo | None = None,
+                 unit: str | None = None) -> None:
         self.format = fmt
+        self.stem = unit.removesuffix(".service").lower() if unit else None
+        self.about_unit = ""  # set by prime() when systemd's lines can only be about the unit
         self.prefix = PREFIXES[fmt]
         self.host = host
         self.fallback_host = fallback_host
@@ -62,13 +77,21 @@ class LineDecoder:
     def prime(self, lines: list[bytes]) -> None:
         """Learn the zone of Ollama's own times from a lookahead, before the first line (each container its own)."""
         texts: dict[str, list[str]] = {}
+        idents = set()
         for raw in lines:
             got = self._split(raw.decode("utf-8", "replace"))
             if got is not None:
-                texts.setdefault(got[0], []).append(got[2])
+                msg = got[2]
+                t = SYSLOG_TAG.match(msg) if "]: " in msg[:64] else None
+                if t is not None:
+                    idents.add(t.group(1).lower())
+                    msg = msg[t.end():]
+                texts.setdefault(got[0], []).append(msg)
         self.partial.clear()
         for container, msgs in texts.items():
             self.clock(container).learn_from(msgs)
+        if self.stem and self.stem in idents and idents <= {self.stem, "systemd"}:
+            self.about_unit = f"{self.stem}.service"  # a `journalctl -u` paste: systemd speaks of the unit
 
     def _split(self, text: str) -> tuple[str, int | None, str] | None:
         """(container, time from a prefix or None, the rest); None for a CRI partial line held back."""
@@ -97,9 +120,8 @@ class LineDecoder:
                         return None
         return container, ts, text
 
-    def decode(self, raw: bytes) -> tuple[int | None, str, str, str | bytes, bool] | None:
-        """(µs or None if no time is known yet, host, container, message, whether the time is the line's own);
-        None: nothing to emit yet."""
+    def decode(self, raw: bytes) -> Line | None:
+        """The line's parts (its time is None while no time is known yet); None: nothing to emit yet."""
         try:
             text = raw.decode()
             exact = True
@@ -112,6 +134,11 @@ class LineDecoder:
         if got is None:
             return None
         container, ts, msg = got
+        ident, pid, unit_field = container, 0, ""
+        if "]: " in msg[:64] and (t := SYSLOG_TAG.match(msg)) is not None:  # "ollama[1667]: …" (journalctl -o cat-like)
+            ident, pid, msg = t.group(1), int(t.group(2)), msg[t.end():]
+            if pid == 1:
+                unit_field = self.about_unit
         clock = self.clock(container)
         own = ts is not None
         if own:
@@ -124,7 +151,7 @@ class LineDecoder:
         if container:
             self.containers[container] = self.containers.get(container, 0) + 1
         host = self.host or container or self.fallback_host
-        return ts, host, container, msg if exact else msg.encode("utf-8", "surrogateescape"), own
+        return Line(ts, host, ident, pid, unit_field, msg if exact else msg.encode("utf-8", "surrogateescape"), own)
 
     def assumptions(self, name: str) -> list[str]:
         out = []
@@ -146,12 +173,13 @@ class PlainReader(SourceBase):
     """Lines of Ollama's own output (plain, docker, compose, kubectl): one entry each."""
 
     def __init__(self, stream: BinaryIO, first: bytes = b"", fmt: str = "plain", *, host: str | None = None,
-                 fallback_host: str = "localhost", tz: tzinfo | None = None, name: str = "-") -> None:
-        super().__init__(name)
+                 fallback_host: str = "localhost", tz: tzinfo | None = None, name: str = "-",
+                 unit: str | None = None) -> None:
+        super().__init__(name, unit)
         self.format = fmt
         self.stream = stream
         self.first = first
-        self.decoder = LineDecoder(fmt, host, fallback_host, tz)
+        self.decoder = LineDecoder(fmt, host, fallback_host, tz, unit)
 
     def _overlong(self, head: bytes) -> None:
         self.skip(f"{self.format}: line longer than 1 MiB", head)
@@ -165,40 +193,42 @@ class PlainReader(SourceBase):
                 break
         dec = self.decoder
         dec.prime(head)
+        stem, unit = self.unit_stem, self.unit
         seq = rejoined = 0
-        waiting: list[tuple[str, str, str | bytes]] = []  # lines before the first time: they take it
+        waiting: list[Line] = []  # lines before the first time: they take it
         held: Entry | None = None  # the newest entry: a hard-wrapped rest of it may follow
         for source in (head, lines):
             for raw in source:
                 if not raw.strip():
                     continue
-                got = dec.decode(raw)
-                if got is None:
+                ln = dec.decode(raw)
+                if ln is None:
                     continue
-                ts, host, container, msg, own = got
-                if not own and held is not None and type(msg) is str and not msg[:1].isspace() \
-                        and held.ident == container and rejoin(held, msg):
+                if not ln.own_time and held is not None and type(ln.message) is str and held.host == ln.host \
+                        and rejoin(held, ln.message):
                     rejoined += 1
                     continue
-                if ts is None:
+                if ln.ts is None:
                     if len(waiting) < MAX_WAITING:
-                        waiting.append((host, container, msg))
+                        waiting.append(ln)
                     else:
                         self.skip(f"{self.format}: line before any time", raw)
                     continue
+                if not self.unit_entries and (ln.ident == stem or ln.ident == unit) and self.inside(ln.ts):
+                    self.unit_entries = 1
                 if waiting:
-                    for h, c, m in waiting:
+                    for w in waiting:
                         seq += 1
-                        yield make_entry(ts, m, h, 0, "", "", c, "", seq)
+                        yield make_entry(ln.ts, w.message, w.host, w.pid, "", w.unit_field, w.ident, "", seq)
                     waiting.clear()
                 seq += 1
                 if held is not None:
                     yield held
-                held = make_entry(ts, msg, host, 0, "", "", container, "", seq)
+                held = make_entry(ln.ts, ln.message, ln.host, ln.pid, "", ln.unit_field, ln.ident, "", seq)
         if held is not None:
             yield held
-        for _h, _c, m in waiting:
-            self.skip(f"{self.format}: no line of the input has a time (slog time=, [GIN], Go log)", m)
+        for w in waiting:
+            self.skip(f"{self.format}: no line of the input has a time (slog time=, [GIN], Go log)", w.message)
         if rejoined:
             self.assumptions.append(f"{self.name}: {rejoined} lines joined to the line before them (a long line "
                                     "hard-wrapped in a paste)")

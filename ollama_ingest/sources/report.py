@@ -32,7 +32,7 @@ def input_report(src: Source, *, entries: int, ollama: int, other_unit: Counter[
     }
     if other_unit:
         rep["other_units"] = dict(other_unit.most_common(TOP))
-    if not ollama:
+    if not ollama and not src.unit_entries:  # neither a line of Ollama's nor an entry of the unit
         rep["first_lines"] = first
         rep["error"] = _what_was_seen(src, rep, unit)
     return rep
@@ -57,6 +57,9 @@ def _what_was_seen(src: Source, rep: dict, unit: str | None) -> str:
                 "was forced or detected wrongly? (--input-format)")
     if n == 0:
         return f"{name}: no entries{_window(src)}" if _window(src) else f"{name}: nothing read as {fmt}"
+    if fmt in ("export", "json", "text") and unit:
+        first = "; ".join(repr(x) for x in rep["first_lines"][:2])
+        return f"{name}: {n} entries, none of {unit} nor Ollama's{'; first: ' + first if first else ''}"
     first = "; ".join(repr(x) for x in rep["first_lines"][:2])
     return (f"{name}: {n} lines read as {fmt}, none of them Ollama's (no slog time=…, [GIN], Go-log or systemd "
             f"line about the unit){'; first: ' + first if first else ''}")

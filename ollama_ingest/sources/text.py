@@ -27,6 +27,7 @@ from .textdates import (
     default_year,
     embedded_date,
     header_years,
+    header_zone,
     month_candidates,
     viewer_offset,
     year_for,
@@ -43,9 +44,10 @@ _FULL = re.compile(r"(?:\w{2,3}\.? )?(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(
 _UNIX = re.compile(r"(\d{9,11})(?:\.(\d{1,6}))?" + _TAIL, re.S)
 _LOOKAHEAD = 5000
 CUT_MARKS = (">", "…")  # less --rscroll marks a chopped line with ">"; systemctl status ellipsizes
-CUT = "text: line cut at the terminal width by the pager (use journalctl --no-pager)"
 # a cut line's mark with the next line pasted right after it: "…new pri>Jan 09 00:19:56 host ollama[1]: …"
 _JOINED = re.compile(r">(?=(?:\S+ +\d{1,2} |\d{4}-\d\d-\d\dT)\d\d:\d\d:\d\d)")
+_JOINED_B = re.compile(_JOINED.pattern.encode())
+_IDENT = re.compile(r"([^\s\[\]]+)\[\d+\]: ")
 
 
 def line_layout(line: str) -> str | None:
@@ -63,6 +65,16 @@ def line_layout(line: str) -> str | None:
     if _FULL.match(line):
         return "full"
     return None
+
+
+def _only_unit_and_systemd(head: list[str], stem: str) -> bool:
+    """Are the idents of these journalctl lines only the unit's and systemd's (a `journalctl -u` paste)?"""
+    idents = {m.group(1).lower() for m in (_IDENT.search(x, 0, 200) for x in head) if m}
+    return stem in idents and idents <= {stem, "systemd"}
+
+
+def _fmt_offset(tz: tzinfo) -> str:
+    return tz.tzname(None)[3:] or "+00:00"
 
 
 def _fixed_offset(tz: tzinfo | None) -> int | None:
@@ -100,8 +112,9 @@ class TextReader(SourceBase):
     format = "text"
 
     def __init__(self, stream: BinaryIO, first: bytes = b"", year: int | None = None, tz: tzinfo | None = None,
-                 name: str = "-", host: str | None = None, fallback_host: str = "localhost") -> None:
-        super().__init__(name)
+                 name: str = "-", host: str | None = None, fallback_host: str = "localhost",
+                 unit: str | None = None) -> None:
+        super().__init__(name, unit)
         self.stream = stream
         self.first = first
         self.year = year
@@ -114,6 +127,7 @@ class TextReader(SourceBase):
         self._full_offset: tzinfo | None = None
         self.hostless = 0
         self.rejoined = 0
+        self.cut = 0
 
     def _overlong(self, head: bytes) -> None:
         self.skip("text: line longer than 1 MiB", head)
@@ -147,8 +161,19 @@ class TextReader(SourceBase):
                 self._days.clear()
         return got
 
+    @staticmethod
+    def _unjoined(lines: Iterator[bytes]) -> Iterator[bytes]:
+        """Lines, with a line the pager cut and the next line pasted right after its mark taken apart."""
+        for raw in lines:
+            if b">" in raw and (j := _JOINED_B.search(raw)) is not None:
+                while j is not None:
+                    yield raw[:j.start() + 1]
+                    raw = raw[j.start() + 1:]
+                    j = _JOINED_B.search(raw)
+            yield raw
+
     def entries(self) -> Iterator[Entry]:
-        lines = split_lines(self.stream, self.first, overlong=self._overlong)
+        lines = self._unjoined(split_lines(self.stream, self.first, overlong=self._overlong))
         head: list[bytes] = []
         for raw in lines:
             head.append(raw)
@@ -157,6 +182,10 @@ class TextReader(SourceBase):
         texts = [x.decode("utf-8", "replace").rstrip("\r") for x in head]
         cut = cut_width(texts)
         year, offset = self._initial_guess(texts)
+        # systemd's lines name their unit only in its description: in a `journalctl -u` paste (every other line
+        # is the unit's own) they are about the unit
+        stem = self.unit_stem
+        about_unit = self.unit if stem and _only_unit_and_systemd(texts, stem) else ""
         del texts
         tz, fixed_host, fallback = self.tz, self.host, self.fallback_host
         if tz is not None:
@@ -173,13 +202,8 @@ class TextReader(SourceBase):
                     line, keep = raw.decode("utf-8", "surrogateescape"), True
                 if line.endswith("\r"):
                     line = line[:-1]
-                if ">" in line:  # a line the pager cut, with the next line pasted right after its mark
-                    while (j := _JOINED.search(line)) is not None:
-                        skip(CUT, line[:j.start() + 1])
-                        line = line[j.start() + 1:]
                 if cut and line.endswith(CUT_MARKS) and display_width(line) == cut:
-                    skip(CUT, line)
-                    continue
+                    self.cut += 1  # read (its prefix is whole); the end of its message is lost
                 m = short(line)
                 mon = month(m.group(1), m.group(10)) if m is not None else None
                 if mon is not None:
@@ -220,7 +244,7 @@ class TextReader(SourceBase):
                         skip("text: impossible date", line)
                         continue
                 else:
-                    if held is not None and not line[:1].isspace() and rejoin(held, line):
+                    if held is not None and rejoin(held, line):
                         self.rejoined += 1
                         continue
                     skip("text: line without a journalctl short/iso prefix", line)
@@ -233,10 +257,16 @@ class TextReader(SourceBase):
                 seq += 1
                 if held is not None:
                     yield held
+                pid = int(pid)
+                if not self.unit_entries and (ident == stem or ident == self.unit) and self.inside(us):
+                    self.unit_entries = 1
                 held = make_entry(us, msg.encode("utf-8", "surrogateescape") if keep else msg, fixed_host or host,
-                                  int(pid), "", "", ident, "", seq)
+                                  pid, "", about_unit if pid == 1 else "", ident, "", seq)
         if held is not None:
             yield held
+        if self.cut:
+            self.assumptions.append(f"{self.name}: {self.cut} lines were cut at the terminal width ({cut} columns) by "
+                                    "the pager: their ends are lost (journalctl --no-pager keeps them)")
         if self.rejoined:
             self.assumptions.append(f"{self.name}: {self.rejoined} lines without a prefix joined to the line before "
                                     "them (a long line hard-wrapped in a paste)")
@@ -267,9 +297,11 @@ class TextReader(SourceBase):
         year = self.year
         offset: tzinfo | None = None
         short = [m for m in (_SHORT.fullmatch(x) for x in head) if m and month_candidates(m.group(1))]
+        header_offset = None
         for x in head[:50]:
-            if x.startswith("-- "):
-                self.header = self.header or header_years(x)
+            if x.startswith("-- ") and self.header is None:
+                self.header = header_years(x)
+                header_offset = header_zone(x)
         if not short:  # iso / full / unix carry their own year (and zone, but for full's abbreviations)
             return year or datetime.now().year, self.tz
         for m in short:
@@ -293,7 +325,11 @@ class TextReader(SourceBase):
         elif self.year is None:
             self.assumptions.append(f"{self.name}: the text has no year; inferred {year} from Ollama's own dates")
         if self.tz is None:
-            if offset is None:  # None: this machine's zone, with its DST rules
+            if offset is None and header_offset is not None:
+                offset = header_offset
+                self.assumptions.append(f"{self.name}: the text has no zone; UTC{_fmt_offset(offset)} from "
+                                        "journalctl's header line (use --tz to override)")
+            elif offset is None:  # None: this machine's zone, with its DST rules
                 self.assumptions.append(f"{self.name}: the text has no zone; assumed this machine's "
                                         f"({datetime.now().astimezone().tzname()}) (use --tz)")
             else:

@@ -23,8 +23,9 @@ EMBEDDED_SLOG = re.compile(r"time=(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\
 EMBEDDED_DATE = re.compile(r"(?:time=|\[GIN\] |^)(\d{4})[-/](\d\d)[-/](\d\d)[T ]")
 # "-- Logs begin at Mon 2024-06-03 10:00:00 CEST, end at Tue 2024-06-04 11:00:00 CEST. --" (≤ v249),
 # "-- Journal begins at Mon 2024-06-03 …, ends at … --" (v250+)
-HEADER = re.compile(r"-- (?:Logs begin at|Journal begins at) .*?(\d{4})-(\d\d)-(\d\d)"
+HEADER = re.compile(r"-- (?:Logs begin at|Journal begins at) .*?(\d{4})-(\d\d)-(\d\d) \d\d:\d\d:\d\d(?: ([^\s,.]+))?"
                     r"(?:.*?(?:end at|ends at) .*?(\d{4})-(\d\d)-(\d\d))?")
+_NUMERIC_ZONE = re.compile(r"(?:UTC|GMT)?([+-])(\d\d):?(\d\d)?")
 
 
 def month_candidates(token: str) -> tuple[int, ...]:
@@ -80,8 +81,23 @@ def header_years(line: str) -> tuple[tuple[int, int, int], tuple[int, int, int] 
     m = HEADER.match(line)
     if not m:
         return None
-    g = [int(x) if x else 0 for x in m.groups()]
+    g = [int(x) if x else 0 for x in (m.group(1), m.group(2), m.group(3), m.group(5), m.group(6), m.group(7))]
     return (g[0], g[1], g[2]), ((g[3], g[4], g[5]) if g[3] else None)
+
+
+def header_zone(line: str) -> timezone | None:
+    """The viewer's offset from journalctl's header, when its zone is UTC or numeric (``+08``, ``-0700``)."""
+    m = HEADER.match(line)
+    zone = m.group(4) if m else None
+    if not zone:
+        return None
+    if zone in ("UTC", "GMT", "Z"):
+        return timezone.utc
+    n = _NUMERIC_ZONE.fullmatch(zone)
+    if n is None:
+        return None
+    sign = -1 if n.group(1) == "-" else 1
+    return timezone(sign * timedelta(hours=int(n.group(2)), minutes=int(n.group(3) or 0)))
 
 
 def year_from_header(header: tuple, month: int, day: int) -> int:
