@@ -164,6 +164,12 @@ def build_parser() -> argparse.ArgumentParser:
                        key="selfmon_interval_s", env="OLLAMA_INGEST_SELFMON_INTERVAL_S", default="60"))
     r.add_argument("--start-at", choices=("head", "tail"), help="where to start without a checkpoint "
                    + SETTING.format(key="start_at", env="OLLAMA_INGEST_START_AT", default="head"))
+    r.add_argument("--follow-file", metavar="PATH", help="follow this log file instead of the journal: Ollama's "
+                   "output, Docker's json-file log (/var/lib/docker/containers/ID/ID-json.log), docker/compose/"
+                   "kubectl logs; survives rotation by rename and by copytruncate " + SETTING.format(
+                       key="follow_file", env="OLLAMA_INGEST_FOLLOW_FILE", default="the journal"))
+    r.add_argument("--host", help="the host tag of every entry " + SETTING.format(
+        key="host", env="OLLAMA_INGEST_HOST", default="the host the input names, else this machine's name"))
 
     c = sub.add_parser("check", help="check journal access, models dir, Ollama API, InfluxDB and the bucket",
                        description="Can the service do its job here? One line per check; exit 1 if one failed.")
@@ -225,6 +231,7 @@ def _service_settings(args):
         "flush_interval_s": getattr(args, "flush_interval", None),
         "selfmon_interval_s": getattr(args, "selfmon_interval", None),
         "start_at": getattr(args, "start_at", None),
+        "follow_file": getattr(args, "follow_file", None), "host": getattr(args, "host", None),
     }
     return load_settings(cli)
 

@@ -138,6 +138,8 @@ class Settings(BaseSettings):
     journal_files: list[Path] = []  # follow these .journal files instead of the local journal
     journal_dir: Path | None = None  # or a directory of journal files
     start_at: Literal["head", "tail"] = "head"  # where `run` starts when it has no checkpoint yet
+    follow_file: Path | None = None  # `run` follows this log file (Ollama's output, Docker's json-file log) instead
+    host: str | None = None  # host tag of every entry (default: the one the input names, else this machine's name)
     # -- the service ------------------------------------------------------------------------------
     state_dir: Path = Field(default_factory=default_state_dir)
     selfmon_interval_s: float = Field(60.0, ge=0)  # 0: no self-monitoring points

@@ -96,6 +96,28 @@ class Source(Protocol):
         ...
 
 
+class Follower(Protocol):
+    """What the service follows live: the journal (sources/journal.py) or a log file (sources/follow.py).
+
+    ``seek`` positions it (a saved cursor, else the head or tail) and says where ("resumed", "lost", "head",
+    "tail"); ``next`` gives one entry or None for nothing more right now; ``wait`` blocks until there may be
+    more (True), the timeout or ``wake_fd`` (False). ``cursor`` is the last returned entry's, ``seq`` numbers
+    entries as a backfill would, ``ts_us`` is the last entry's time; ``source`` names what is followed."""
+
+    source: str
+    cursor: str | None
+    seq: int
+    ts_us: int | None
+
+    def seek(self, cursor: str | None = None, seq: int = 0, start_at: str = "head") -> str: ...
+
+    def next(self) -> Entry | None: ...
+
+    def wait(self, timeout: float | None, wake_fd: int | None = None) -> bool: ...
+
+    def close(self) -> None: ...
+
+
 UNRECOGNISED_KEYS = 200  # distinct samples kept per source
 UNRECOGNISED_CHARS = 120
 

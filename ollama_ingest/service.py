@@ -40,12 +40,13 @@ from .apievidence import ApiEvidence, EvidenceTicks, gather_inventory, wake_fd_w
 from .config import ConfigError, Settings
 from .correlate.names import ModelNames
 from .correlate.timeline import Timeline
+from .entry import Follower
 from .logsetup import configure_logging, stderr_is_journal
 from .notify import Notifier
 from .pipeline import Pipeline
 from .selfmon import SelfReport, hostname
 from .sinks.influx import FlushAborted, SinkConfigError
-from .sources.journal import JournalFollower, JournalOpenError
+from .sources import InputError, open_follower
 from .stopping import Stoppable
 
 __all__ = ["Service", "configure_logging", "gather_inventory", "make_sink", "run_service", "stderr_is_journal"]
@@ -97,7 +98,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         self._given_sink = sink
         self.sink = None
         self.pipeline: Pipeline | None = None
-        self.follower: JournalFollower | None = None
+        self.follower: Follower | None = None
         self.lock: statedir.StateLock | None = None
         self.names = ModelNames()
         self.committed_cursor: str | None = None
@@ -126,16 +127,15 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         cp = statedir.load_checkpoint(self.state_dir, s.start_at)
         files = [str(f) for f in s.journal_files] or None
         try:
-            self.follower = JournalFollower(files=files, directory=str(s.journal_dir) if s.journal_dir else None,
-                                            unit=s.unit)
-        except JournalOpenError as exc:
-            raise ConfigError(f"bad setting journal_files/journal_dir: {exc}") from None
+            self.follower = open_follower(s)  # the journal, or the log file of follow_file
+        except InputError as exc:
+            raise ConfigError(str(exc)) from None
         self.sink = self._given_sink if self._given_sink is not None else make_sink(s, self._sleep)
         from .check import system_journal_unreadable
         from .correlate.inventory import names_from
 
         self.names = names_from(gather_inventory(s, api=False))  # the API is asked in the background
-        if not files and not s.journal_dir and (problem := system_journal_unreadable()):
+        if not files and not s.journal_dir and not s.follow_file and (problem := system_journal_unreadable()):
             log.warning("%s", problem)
         restored = statedir.restore(cp, Timeline)
         self.carried = restored.carried
@@ -153,7 +153,8 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
                         self.follower.source)
             self.pipeline.timeline = self._fresh_timeline()
             fresh = True
-            self._journal_gap(cp, files, str(s.journal_dir) if s.journal_dir else None)
+            if not s.follow_file:
+                self._journal_gap(cp, files, str(s.journal_dir) if s.journal_dir else None)
         else:
             log.info("no checkpoint yet: starting at the %s of %s", where, self.follower.source)
         taken = statedir.resume_open_sessions(self.pipeline.timeline, cp.open_sessions) if fresh and cp else 0

@@ -16,7 +16,7 @@ import sys
 from datetime import datetime, tzinfo
 from typing import BinaryIO
 
-from ..entry import Source
+from ..entry import Follower, Source
 
 FORMATS = ("auto", "journal", "export", "json", "text", "plain", "docker", "compose", "kubectl", "docker-json",
            "json-log")
@@ -27,8 +27,8 @@ FORMAT_HELP = ("journal: .journal files or a directory of them; export: journalc
                "logs --prefix; docker-json: Docker's json-file log; json-log: JSON lines of a logger wrapping Ollama's "
                "output (msg, time, hostname; e.g. pino)")
 
-__all__ = ["FORMATS", "InputError", "Source", "check_window", "default_host", "open_input", "open_journal",
-           "sniff"]
+__all__ = ["FORMATS", "Follower", "InputError", "Source", "check_window", "default_host", "open_follower",
+           "open_input", "open_journal", "sniff"]
 
 
 class InputError(Exception):
@@ -72,6 +72,27 @@ def open_journal(files: list[str] | None = None, directory: str | None = None, *
         raise InputError(str(exc) if str(exc).startswith("cannot open") else f"cannot open {what}: {exc}") from None
     j.window(since, until)
     return j
+
+
+def open_follower(settings) -> Follower:
+    """What the service follows: the file of ``follow_file`` (Ollama's output, Docker's json-file log, …),
+    else the journal (local, ``journal_files`` or ``journal_dir``), matched on ``unit``."""
+    if settings.follow_file:
+        from .follow import FileFollower, FollowError
+
+        try:
+            return FileFollower(str(settings.follow_file), host=settings.host, fallback_host=default_host(),
+                                unit=settings.unit)
+        except FollowError as exc:
+            raise InputError(str(exc)) from None
+    from .journal import Journal, JournalOpenError
+
+    files = [str(f) for f in settings.journal_files] or None
+    try:
+        return Journal(files, str(settings.journal_dir) if settings.journal_dir else None, unit=settings.unit,
+                       host=settings.host)
+    except JournalOpenError as exc:
+        raise InputError(f"bad setting journal_files/journal_dir: {exc}") from None
 
 
 class _Recoded:
