@@ -229,3 +229,30 @@ def test_a_forced_format_is_used(tmp_path):
     src, got = read(tmp_path, "".join(f"ollama  | {x}\n" for x in PLAIN), fmt="compose")
     assert src.format == "compose" and {e.host for e in got} == {"ollama"}
     assert got[0].ts_us == PLAIN_TIMES[0] and timezone.utc
+
+
+try:
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover
+    given = None
+
+if given is not None:
+    _PIECES = ["ollama-1  | ", "[pod/o/c] ", "2024-07-21T22:41:05.1Z ", "2024-07-21T22:41:05.1Z stdout P ",
+               "2024-08-27 19:10:09 ", "ollama[7]: ", "systemd[1]: ", *PLAIN, "\x1b[36m", "\r", '"', "{", "\t"]
+
+    @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.one_of(st.lists(st.sampled_from(_PIECES), max_size=4).map("".join), st.text(max_size=40)),
+                    max_size=12), st.sampled_from(["auto", "plain", "docker", "compose", "kubectl", "json-log",
+                                                   "docker-json", "text"]))
+    def test_every_line_reader_takes_anything_without_raising(tmp_path, lines, fmt):
+        data = "\n".join(lines).encode("utf-8", "surrogatepass")
+        p = tmp_path / "fuzz.log"
+        p.write_bytes(data or b"x")
+        try:
+            src = open_input(str(p), fmt)
+        except InputError:
+            return  # refused up front with a message (not a log)
+        got = list(src)
+        assert all(isinstance(e.ts_us, int) and isinstance(e.message, (str, bytes)) for e in got)
+        assert all(isinstance(k, str) and k for k in src.skipped)
