@@ -136,6 +136,8 @@ def test_inventory_and_backfill_ask_the_configured_ollama(ollama_api, tmp_path, 
     assert inv.returncode == 0, inv.stderr
     assert [m["name"] for m in json.loads(inv.stdout)["models"]] == ["from-the-api:7b"]
     _Ollama.hits.clear()
-    bf = run([sys.executable, "-m", "ollama_ingest.cli", "backfill", "--dry-run", "/dev/null", *args])
+    log = tmp_path / "one.log"  # an input with an Ollama line: an empty one is an error (never a silent zero)
+    log.write_text('time=2025-07-22T23:26:23.639+03:00 level=INFO source=images.go:477 msg="total blobs: 3"\n')
+    bf = run([sys.executable, "-m", "ollama_ingest.cli", "backfill", "--dry-run", str(log), *args])
     assert bf.returncode == 0, bf.stderr
     assert _Ollama.hits == ["/api/tags"]  # backfill asked the same Ollama for its model names
