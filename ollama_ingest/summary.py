@@ -17,7 +17,7 @@ from typing import TextIO
 PARSE_KEYS = ("entries", "parsed", "events", "noise", "ignored", "skipped", "skip_reasons", "unknown_msgs",
               "other_unit", "points")
 OWN_KEYS = {"status", "why", "seconds", "hosts", "models", "points_by_measurement", "assumptions", "replaced",
-            "written", "dropped", "write_errors", "output"}
+            "written", "dropped", "write_errors", "output", "inputs"}
 
 
 def _iso(us: int) -> str:
@@ -111,6 +111,10 @@ def render(d: dict, target: str) -> str:
     for host, w in (d.get("replaced") or {}).items():
         lines.append(f"  replaced  {host}: what earlier backfills wrote from {_time(w['from'])} to "
                      f"{_time(w['to'])} UTC")
+    for rep in d.get("inputs", []):  # one line per input: what it was read as (sources/report.py)
+        lines.append(f"  input     {rep['input']}: {rep['format']}, {_n(rep['entries'])} entries, "
+                     f"{_n(rep['ollama_lines'])} of them Ollama's" + (f", {_n(rep['skipped'])} not read"
+                                                                      if rep.get("skipped") else ""))
     for note in d.get("assumptions", []):
         lines.append(f"  assumed   {note}")
     for key in sorted(set(d) - set(PARSE_KEYS) - OWN_KEYS):  # facts the readers added
