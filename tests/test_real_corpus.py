@@ -252,7 +252,19 @@ def check_events(points: list[dict], exp: dict) -> list[str]:
     got_versions = sorted(str(p["fields"].get("version") or "") for p in starts)
     if want_versions != got_versions:
         problems.append(f"server starts (versions) {got_versions}, expected {want_versions}")
+    for kind in sorted({e["kind"] for e in exp["service_events"]} | {p["tags"].get("kind", "") for p in events}):
+        if kind.startswith("service_"):
+            want = sum(1 for e in exp["service_events"] if e["kind"] == kind)
+            got = sum(1 for p in events if p["tags"].get("kind") == kind)
+            if want != got:
+                problems.append(f"systemd events of kind {kind}: {got}, expected {want}")
     return problems + check_server_configs(events, exp)
+
+
+def check_vram(points: list[dict], exp: dict) -> list[str]:
+    vram = [p for p in points if p["m"] == "ollama_vram"]
+    return [f"line {v['line']}: no ollama_vram point for gpu {v['gpu']} from {v['source']}" for v in exp["vram"]
+            if not any(p["tags"].get("gpu") == v["gpu"] and p["fields"].get("source") == v["source"] for p in vram)]
 
 
 def check_server_configs(events: list[dict], exp: dict) -> list[str]:
@@ -284,6 +296,7 @@ def test_excerpt_gives_the_hand_checked_outcome(entry, cli_env):
     if "Traceback" in stderr:
         problems.append("traceback on stderr")
     problems += check_requests(points, exp) + check_loads(points, exp) + check_events(points, exp)
+    problems += check_vram(points, exp)
     assert not problems, f"{entry['file']} ({entry['form']}, {entry['source']}):\n  " + "\n  ".join(problems) \
         + "\n  stderr: " + stderr.strip()[-600:]
 
