@@ -22,8 +22,8 @@ REAL = Path(__file__).parent / "real"
 INDEX = json.loads((REAL / "index.json").read_text(encoding="utf-8"))
 CLI = Path(sys.executable).parent / "ollama-ingest"
 FORMS = {"journalctl-short", "short-iso", "short-precise", "json", "plain-stderr-linux", "plain-stderr-windows",
-         "server-log-windows", "server-log-macos", "docker", "docker-t", "compose", "kubectl", "docker-json-file",
-         "other"}
+         "plain-stderr-macos", "server-log-windows", "server-log-macos", "docker", "docker-t", "compose", "kubectl",
+         "docker-json-file", "other"}
 JOURNAL_FORMS = {"journalctl-short", "short-iso", "short-precise"}
 # ollama_event kinds that stand for a WARN/ERROR (or eviction) line of Ollama's; counted exactly per excerpt.
 ASSERTED_KINDS = {"vram_timeout", "prompt_truncated", "client_aborted", "model_too_large", "runner_terminated",
@@ -258,6 +258,10 @@ def check_events(points: list[dict], exp: dict) -> list[str]:
             got = sum(1 for p in events if p["tags"].get("kind") == kind)
             if want != got:
                 problems.append(f"systemd events of kind {kind}: {got}, expected {want}")
+    for e in exp["service_events"]:
+        if e["utc_ns"] is not None and not any(
+                p["tags"].get("kind") == e["kind"] and e["utc_ns"] <= p["ts"] < e["utc_ns"] + SECOND for p in events):
+            problems.append(f"line {e['line']}: no {e['kind']} event at {e['utc_ns']} ns (the journal time in UTC)")
     return problems + check_server_configs(events, exp)
 
 
