@@ -294,6 +294,9 @@ def check_server_configs(events: list[dict], exp: dict) -> list[str]:
 def test_excerpt_gives_the_hand_checked_outcome(entry, cli_env):
     exp = expected(entry)
     rc, points, stderr = run_backfill(REAL / entry["file"], cli_env)
+    if exp.get("expect") == "no_ollama_entries":  # never a silent zero (issue 10 point 7)
+        assert rc != 0 and stderr.strip() and "Traceback" not in stderr and not points, (rc, stderr[-600:])
+        return
     problems = []
     if rc != 0:
         problems.append(f"exit status {rc}")
