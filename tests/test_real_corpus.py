@@ -178,6 +178,28 @@ def _naive_utc_ns(end_local: str) -> int:
     return int(dt.timestamp()) * SECOND
 
 
+def summary_of(stderr: str) -> dict | None:
+    """The JSON summary `backfill` prints on stderr (README: entries, events, skipped, …)."""
+    for line in reversed(stderr.splitlines()):
+        try:
+            found = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(found, dict) and "entries" in found:
+            return found
+    return None
+
+
+def check_entries(stderr: str, exp: dict) -> list[str]:
+    """One entry per line: at least the lines that plainly carry an Ollama/systemd message were read."""
+    summary = summary_of(stderr)
+    if summary is None:
+        return ["no JSON summary with `entries` on stderr"]
+    if not isinstance(summary["entries"], int) or summary["entries"] < exp["min_entries"]:
+        return [f"{summary['entries']} entries read, at least {exp['min_entries']} lines are Ollama's"]
+    return []
+
+
 def check_requests(points: list[dict], exp: dict) -> list[str]:
     problems = []
     written = [p for p in points if p["m"] == "ollama_request"]
@@ -303,7 +325,7 @@ def test_excerpt_gives_the_hand_checked_outcome(entry, cli_env):
     if "Traceback" in stderr:
         problems.append("traceback on stderr")
     problems += check_requests(points, exp) + check_loads(points, exp) + check_events(points, exp)
-    problems += check_vram(points, exp)
+    problems += check_vram(points, exp) + check_entries(stderr, exp)
     assert not problems, f"{entry['file']} ({entry['form']}, {entry['source']}):\n  " + "\n  ".join(problems) \
         + "\n  stderr: " + stderr.strip()[-600:]
 
