@@ -105,3 +105,33 @@ def test_no_replace_appends_and_a_text_form_then_doubles(influx, dbs):
     s = backfill(influx, db, FIX / "era-e.short-iso.txt", extra=("--no-replace",))
     assert "replaced" not in s
     assert count(influx, db, "ollama_request") > 93
+
+
+def _gin_lines(host: str, ends: list[tuple[int, str, str]], precise: bool) -> str:
+    """journalctl -o short-iso[-precise] lines of [GIN] requests: (seconds after 10:00 +10:00, latency, path)."""
+    out = []
+    for sec, latency, path in ends:
+        hh, mm, ss = 10 + sec // 3600, sec // 60 % 60, sec % 60
+        frac = ".250000" if precise else ""
+        out.append(f"2025-07-23T{hh:02d}:{mm:02d}:{ss:02d}{frac}+1000 {host} ollama[1617]: [GIN] 2025/07/23 - "
+                   f'{hh:02d}:{mm:02d}:{ss:02d} | 200 | {latency:>13} |       127.0.0.1 | POST     "{path}"')
+    return "\n".join(out) + "\n"
+
+
+def test_a_long_request_before_the_window_does_not_delete_the_earlier_backfill(influx, dbs, tmp_path):
+    """Day-by-day backfills: the first request of the second window started 15 minutes before it (a long
+    chat). The second backfill must replace that request (from any form) and nothing else of the first."""
+    db = dbs("days")
+    first = tmp_path / "first.txt"
+    first.write_text(_gin_lines("h", [(60 * i, "1.5s", "/api/generate") for i in range(1, 20)], precise=False))
+    backfill(influx, db, first)
+    before = dump(influx, db, ("ollama_request",))
+    assert len(before) == 19
+    second = [(20 * 60 + 10, "15m0s", "/api/chat"), (21 * 60, "2s", "/api/chat")]
+    for precise in (False, True, False):  # the same second window from the coarse form, the fine one, again
+        path = tmp_path / f"second-{precise}.txt"
+        path.write_text(_gin_lines("h", second, precise=precise))
+        backfill(influx, db, path)
+    after = dump(influx, db, ("ollama_request",))
+    assert [r for r in after if r in before] == before  # the first window is untouched
+    assert len(after) == 19 + 2  # and the long request has no copy

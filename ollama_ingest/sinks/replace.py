@@ -6,15 +6,18 @@ short text forms have whole seconds, so every request start moves), and a name l
 changes the ``model`` tag: both make new series next to the old ones, which the timeline draws on top of each
 other. Deleting is the only way the last run's view can replace the earlier one.
 
-The window of a host is, per measurement, the hull of
-- the entries of that host read so far (first to last, whatever they gave), and
-- the points of that host and measurement about to be written (a request starts before its ``[GIN]`` line,
-  so the first requests of an input may begin before its first entry),
-widened to whole seconds (``widen``).
-It grows while the input is read; before a batch is written, only the growth is deleted, so nothing this run
-wrote is ever deleted by it (all of it lies inside what was deleted before it was written). Only the five
-journal measurements are touched: ``ollama_model_inventory`` and ``ollama_ingest`` (written by ``run`` and
-``check``) are never deleted by a backfill.
+The window of a host is, per measurement, the span of the entries of that host read so far (first to last,
+whatever they gave), widened to whole seconds (``widen``). It grows while the input is read; before a batch is
+written, only the growth is deleted, so nothing this run wrote is ever deleted by it.
+
+A point outside that span (a long request that started before the input's first entry: its start is its end
+− latency) does not widen the window: a window stretched back by a 30-minute request would delete 30 minutes
+of an earlier backfill's points that this run does not write again. Such a point gets a delete of its own
+instead, ±1 s around it and narrowed by the tags that do not depend on naming (a request's endpoint, method
+and status; an event's kind), so the same point from another form or with a name learned later still
+replaces the earlier copy. Points of this run written outside the span are never deleted afterwards, not even
+when the span grows over them (entries out of order). Only the five journal measurements are touched:
+``ollama_model_inventory`` and ``ollama_ingest`` (written by ``run`` and ``check``) are never deleted.
 """
 
 from __future__ import annotations
@@ -31,12 +34,15 @@ log = logging.getLogger("ollama_ingest.replace")
 JOURNAL_MEASUREMENTS = ("ollama_request", "ollama_load", "ollama_session", "ollama_event", "ollama_vram")
 
 
-def predicate(measurement: str, host: str) -> str:
-    """A v2 delete predicate: ``_measurement="m" AND host="h"`` (double quotes and backslashes escaped)."""
+def predicate(measurement: str, host: str, narrow: dict[str, str] | None = None) -> str:
+    """A v2 delete predicate: ``_measurement="m" AND host="h"`` [``AND tag="v"`` …] (double quotes and
+    backslashes escaped)."""
     def q(v: str) -> str:
         return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    return f"_measurement={q(measurement)} AND host={q(host)}"
+    terms = [f"_measurement={q(measurement)}", f"host={q(host)}"]
+    terms += [f"{k}={q(v)}" for k, v in sorted((narrow or {}).items())]
+    return " AND ".join(terms)
 
 
 SECOND_NS = 1_000_000_000
@@ -53,29 +59,59 @@ def widen(measurement: str, lo: int, hi: int) -> tuple[int, int]:
     return lo, hi - hi % SECOND_NS + SECOND_NS - 1
 
 
+# the tags of a point that a later run writes the same whatever it knows about names (model, series change)
+STABLE_TAGS = {"ollama_request": ("endpoint", "method", "status"), "ollama_event": ("kind",), "ollama_vram": ("gpu",)}
+
+
+def _subtract(lo: int, hi: int, done: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """[lo, hi] minus the sorted, disjoint intervals of ``done`` (all inclusive)."""
+    out, at = [], lo
+    for a, b in done:
+        if b < at:
+            continue
+        if a > hi:
+            break
+        if a > at:
+            out.append((at, a - 1))
+        at = max(at, b + 1)
+    if at <= hi:
+        out.append((at, hi))
+    return out
+
+
+def _merge(done: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted([*done, (lo, hi)]):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
 class ReplacingSink:
     """Wraps an ``InfluxSink``: deletes the growth of the covered window before every write."""
 
     def __init__(self, sink: InfluxSink, spans: dict[str, list[int]]) -> None:
         self.sink = sink
         self.spans = spans  # host → [first, last] µs of the entries read so far (the Pipeline keeps it)
-        self._wanted: dict[tuple[str, str], list[int]] = {}  # (host, measurement) → [lo, hi] ns of points
-        self.deleted: dict[tuple[str, str], tuple[int, int]] = {}  # what was deleted so far, inclusive ns
+        self.done: dict[tuple[str, str], list[tuple[int, int]]] = {}  # (host, measurement) → deleted, ns
+        self.kept: dict[tuple[str, str], set[int]] = {}  # times of this run's points written outside them
+        self._outside: list[Point] = []  # points outside the span when added: each gets its own delete
         self.deletes = 0
 
     # -- the sink interface --------------------------------------------------------------------------------
     def add(self, points: Iterable[Point]) -> None:
         pts = points if isinstance(points, list) else list(points)
-        wanted = self._wanted
+        spans = self.spans
         for p in pts:
-            key = (p.tags.get("host", ""), p.measurement)
-            w = wanted.get(key)
-            if w is None:
-                wanted[key] = [p.time_ns, p.time_ns]
-            elif p.time_ns < w[0]:
-                w[0] = p.time_ns
-            elif p.time_ns > w[1]:
-                w[1] = p.time_ns
+            span = spans.get(p.tags.get("host", ""))
+            if span is None:
+                self._outside.append(p)
+                continue
+            lo, hi = widen(p.measurement, span[0] * 1000, span[1] * 1000)
+            if not lo <= p.time_ns <= hi:
+                self._outside.append(p)
         if self.sink.pending + len(pts) >= self.sink.batch_size:  # the sink writes inside add()
             self.clear_ahead()
         self.sink.add(pts)
@@ -101,42 +137,43 @@ class ReplacingSink:
 
     # -- the window ----------------------------------------------------------------------------------------
     def window(self) -> dict[str, tuple[int, int]]:
-        """host → (first, last) ns deleted and rewritten, over every measurement."""
+        """host → (first, last) ns of the window deleted and rewritten, over every measurement."""
         out: dict[str, tuple[int, int]] = {}
-        for (host, _m), (lo, hi) in self.deleted.items():
+        for (host, _m), done in self.done.items():
+            if not done:
+                continue
+            lo, hi = done[0][0], done[-1][1]
             a, b = out.get(host, (lo, hi))
             out[host] = (min(a, lo), max(b, hi))
         return out
 
     def clear_ahead(self) -> None:
-        """Delete what the window grew by since the last write (none of this run's points are in there)."""
-        keys = set(self._wanted)
-        for host in self.spans:
-            keys.update((host, m) for m in JOURNAL_MEASUREMENTS)
-        for host, m in sorted(keys):
-            lo = hi = None
-            span = self.spans.get(host)
-            if span is not None:
-                lo, hi = span[0] * 1000, span[1] * 1000
-            w = self._wanted.get((host, m))
-            if w is not None:
-                lo = w[0] if lo is None else min(lo, w[0])
-                hi = w[1] if hi is None else max(hi, w[1])
-            if lo is None:
+        """Delete what the window grew by since the last write, and around each point outside it."""
+        for host, (first, last) in sorted(self.spans.items()):
+            for m in JOURNAL_MEASUREMENTS:
+                key = (host, m)
+                lo, hi = widen(m, first * 1000, last * 1000)
+                done = self.done.get(key, [])
+                for a, b in _subtract(lo, hi, done):
+                    self._delete(key, a, b, {})
+                self.done[key] = _merge(done, lo, hi)
+        for p in self._outside:
+            key = (p.tags.get("host", ""), p.measurement)
+            t = p.time_ns
+            if any(a <= t <= b for a, b in self.done.get(key, ())) or t in self.kept.get(key, ()):
                 continue
-            lo, hi = widen(m, lo, hi)
-            done = self.deleted.get((host, m))
-            if done is None:
-                self._delete(m, host, lo, hi)
-            else:
-                if lo < done[0]:
-                    self._delete(m, host, lo, done[0] - 1)
-                if hi > done[1]:
-                    self._delete(m, host, done[1] + 1, hi)
-                lo, hi = min(lo, done[0]), max(hi, done[1])
-            self.deleted[(host, m)] = (lo, hi)
+            narrow = {k: p.tags[k] for k in STABLE_TAGS.get(p.measurement, ()) if p.tags.get(k)}
+            for a, b in _subtract(t - SECOND_NS, t + SECOND_NS, self.done.get(key, [])):
+                self._delete(key, a, b, narrow)
+            self.kept.setdefault(key, set()).add(t)
+        self._outside.clear()
 
-    def _delete(self, measurement: str, host: str, lo: int, hi: int) -> None:
-        log.debug("deleting %s host=%s %s … %s", measurement, host, rfc3339_ns(lo), rfc3339_ns(hi))
-        self.sink.delete(rfc3339_ns(lo), rfc3339_ns(hi), predicate(measurement, host))
-        self.deletes += 1
+    def _delete(self, key: tuple[str, str], lo: int, hi: int, narrow: dict[str, str]) -> None:
+        """Delete [lo, hi] of one host's measurement, stepping around this run's points written outside the
+        span (their exact times)."""
+        host, measurement = key
+        kept = sorted(t for t in self.kept.get(key, ()) if lo <= t <= hi)
+        for a, b in _subtract(lo, hi, [(t, t) for t in kept]):
+            log.debug("deleting %s host=%s %s %s … %s", measurement, host, narrow or "", rfc3339_ns(a), rfc3339_ns(b))
+            self.sink.delete(rfc3339_ns(a), rfc3339_ns(b), predicate(measurement, host, narrow))
+            self.deletes += 1
