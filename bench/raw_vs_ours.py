@@ -59,7 +59,8 @@ def load_raw(db, name: str, path: str) -> dict:
     """Every entry of the unit as ollama_logs,host=H message="…" <µs time>, POSTed to /write."""
     from ollama_ingest.correlate.timeline import Timeline
     from ollama_ingest.pipeline import Pipeline
-    from ollama_ingest.sinks.lineprotocol import Point, to_line
+    from ollama_ingest.schema.point import Point
+    from ollama_ingest.sinks.lineprotocol import to_line
     from ollama_ingest.sources import open_input
 
     wanted = Pipeline(Timeline(), sink=None).wanted  # the unit's own lines and systemd's about it, as ours

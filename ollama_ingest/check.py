@@ -165,9 +165,10 @@ def check_ollama(s: Settings) -> Result:
 
 
 def check_influx(s: Settings) -> Result:
+    from .schema.point import Point
     from .selfmon import hostname
     from .sinks.influx import InfluxSink, SinkConfigError
-    from .sinks.lineprotocol import Point, to_line
+    from .sinks.lineprotocol import to_line
 
     try:
         token = s.resolved_token()

@@ -7,7 +7,7 @@ import os
 import socket
 import time
 
-from .sinks.lineprotocol import Point
+from .schema.point import Point
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from . import __version__
 from . import checkpoint as ckpt
 from .config import ConfigError
-from .sinks.lineprotocol import Point
+from .schema.point import Point
 
 log = logging.getLogger("ollama_ingest.service")
 

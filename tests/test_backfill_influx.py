@@ -11,8 +11,8 @@ import pytest
 from ollama_ingest.correlate import inventory
 from ollama_ingest.correlate.timeline import Timeline
 from ollama_ingest.pipeline import Pipeline
+from ollama_ingest.schema.point import Point
 from ollama_ingest.sinks.influx import InfluxSink
-from ollama_ingest.sinks.lineprotocol import Point
 from ollama_ingest.sources import open_input
 
 from .helpers import ListSink, export_entry

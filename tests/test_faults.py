@@ -28,9 +28,9 @@ from collections import Counter
 import pytest
 
 from ollama_ingest.config import Settings, load_settings
+from ollama_ingest.schema.point import Point
 from ollama_ingest.service import make_sink
 from ollama_ingest.sinks.influx import InfluxSink
-from ollama_ingest.sinks.lineprotocol import Point
 from ollama_ingest.testbed import V2Shim
 from ollama_ingest.testbed.faultproxy import Fault, FaultProxy
 

@@ -7,8 +7,9 @@ from datetime import datetime, timezone
 
 from ollama_ingest.correlate.timeline import Timeline
 from ollama_ingest.pipeline import Pipeline
+from ollama_ingest.schema.point import Point
 from ollama_ingest.sinks.influx import InfluxSink
-from ollama_ingest.sinks.lineprotocol import MAX_STRING_BYTES, TRUNCATED_MARK, Point, to_line
+from ollama_ingest.sinks.lineprotocol import MAX_STRING_BYTES, TRUNCATED_MARK, to_line
 from ollama_ingest.sources import open_input
 
 from .helpers import export_entry

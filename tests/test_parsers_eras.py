@@ -7,7 +7,8 @@ import pytest
 
 from ollama_ingest import events as ev
 from ollama_ingest.parse import ParseStats, interesting, parse_entry
-from ollama_ingest.sinks.lineprotocol import Point, to_line
+from ollama_ingest.schema.point import Point
+from ollama_ingest.sinks.lineprotocol import to_line
 
 from .helpers import entry, parse_one
 

@@ -9,8 +9,8 @@ from email.utils import formatdate
 
 import pytest
 
+from ollama_ingest.schema.point import Point
 from ollama_ingest.sinks.influx import FlushAborted, InfluxSink, SinkConfigError
-from ollama_ingest.sinks.lineprotocol import Point
 from ollama_ingest.testbed import V2Shim
 
 

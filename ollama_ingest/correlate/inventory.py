@@ -18,7 +18,7 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..sinks.lineprotocol import Point
+from ..schema.point import Point
 from .names import MODEL_LAYER, ModelNames, name_from_manifest_path
 
 log = logging.getLogger("ollama_ingest.inventory")

@@ -13,7 +13,7 @@ from collections import OrderedDict
 
 from .. import events as ev
 from ..parse.common import short_model_name
-from ..sinks.lineprotocol import Point
+from ..schema.point import Point
 from . import adoption, single_runner, victims
 from .endpoints import EMBED_ENDPOINTS, MODEL_ENDPOINTS, endpoint_of, method_of
 from .names import ModelNames

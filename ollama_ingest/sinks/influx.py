@@ -25,8 +25,9 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
+from ..schema.point import Point
 from .failures import _describe, _error_message, _retry_after, _transport_errors, _transport_kind
-from .lineprotocol import Point, to_line
+from .lineprotocol import to_line
 from .tls import tls_is_permanent, tls_message
 
 log = logging.getLogger("ollama_ingest.influx")

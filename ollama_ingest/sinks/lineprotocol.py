@@ -1,9 +1,10 @@
-"""Points and their InfluxDB line-protocol text (escaping per the v2 reference)."""
+"""A point's InfluxDB line-protocol text (escaping per the v2 reference); the point is schema/point.py's."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+
+from ..schema.point import FieldValue, Point
 
 MAX_STRING_BYTES = 65_536  # InfluxDB's limit for a string field value
 TRUNCATED_MARK = "…[truncated]"
@@ -12,21 +13,6 @@ TRUNCATED_MARK = "…[truncated]"
 _MEAS = str.maketrans({",": "\\,", " ": "\\ ", "\n": "\\ ", "\r": "\\ "})
 _TAG = str.maketrans({",": "\\,", "=": "\\=", " ": "\\ ", "\n": "\\ ", "\r": "\\ "})
 _FIELD_STR = str.maketrans({'"': '\\"', "\\": "\\\\"})
-
-FieldValue = int | float | bool | str
-
-
-@dataclass(slots=True)
-class Point:
-    measurement: str
-    tags: dict[str, str]
-    fields: dict[str, FieldValue]
-    time_ns: int
-
-    @property
-    def identity(self) -> tuple:
-        """What InfluxDB keys a point by: a second point with the same identity overwrites it."""
-        return (self.measurement, tuple(sorted(self.tags.items())), self.time_ns)
 
 
 def cut_string(s: str) -> str:

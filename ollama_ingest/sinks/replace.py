@@ -25,8 +25,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from ..schema.point import Point
 from .influx import InfluxSink
-from .lineprotocol import Point
 from .tls import rfc3339_ns
 
 log = logging.getLogger("ollama_ingest.replace")

@@ -13,7 +13,8 @@ import stat
 from collections.abc import Iterable
 from typing import IO
 
-from .lineprotocol import Point, to_line
+from ..schema.point import Point
+from .lineprotocol import to_line
 
 CHUNK_BYTES = 1 << 20
 
