@@ -1,7 +1,9 @@
 """The correlator's state: per host, the server instance and its runner sessions (docs/design.md).
 
-Plain dataclasses, so the whole state pickles with the journal cursor (the service's checkpoint). Fields
-added later have plain class-level defaults, so a state pickled before they existed still reads them.
+Plain dataclasses of plain fields (numbers, strings, lists and dicts of them, the parser's frozen events), so
+the whole state pickles with the journal cursor (the service's checkpoint). Records point at sessions by
+reference; a session is written once wherever it appears. Fields added later have plain class-level defaults,
+so a state pickled before they existed still reads them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ class Session:
     loaded_ns: int | None = None
     load_s: float | None = None
     name: str | None = None  # from the log itself (template selection, DEBUG runner.name, /api/ps)
-    mem: dict = field(default_factory=dict)
+    # the load's memory figures as the log gave them, in that order (the load point's field order)
+    mem: dict[str, int | str] = field(default_factory=dict)
     requests: int = 0
     last_activity_ns: int = 0
     end_ns: int | None = None
@@ -40,7 +43,7 @@ class Session:
     runner_pid: int | None = None  # from DEBUG runner.pid
     label: str | None = None  # frozen at the first point written: a later name must not fork the series
     maybe_activity_ns: int = 0  # end of the latest ambiguous request that may have been this runner's
-    activity: list = field(default_factory=list)  # recent ends of requests that were (or may have been) its
+    activity: list[int] = field(default_factory=list)  # recent ends of requests that were (or may have been) its
     # the runner's own keep-alive (sched.go sessionDuration): the server's at load, DEBUG "duration=" after
     keep_alive_ns: int = DEFAULT_KEEP_ALIVE_NS
     adopted: bool = False  # its start is not in the input: it begins at the first evidence (design §3)
@@ -70,29 +73,54 @@ class Held:
 
 
 @dataclass
+class Eviction:
+    """An eviction line: one runner goes, not yet known which (design §5)."""
+
+    at_ns: int
+    evidence: str
+
+
+@dataclass
+class PendingUnload:
+    """A DEBUG line said a runner's unload began, and why; the line that it has gone follows (design §4)."""
+
+    reason: str
+    began_ns: int
+
+
+@dataclass
+class OomHint:
+    """``runtime OOM detected`` named ``session``: it unloads once the request that hit the OOM has finished."""
+
+    session: Session
+    at_ns: int
+
+
+@dataclass
 class HostState:
     version: str | None = None
     keep_alive_ns: int = DEFAULT_KEEP_ALIVE_NS
     max_loaded: int = 0  # OLLAMA_MAX_LOADED_MODELS; 0 = Ollama's default (3 per GPU)
-    gpus: dict = field(default_factory=dict)  # id → total bytes, from inference compute
+    gpus: dict[str, int] = field(default_factory=dict)  # id → total bytes, from inference compute
     loading: Session | None = None
     loaded: list[Session] = field(default_factory=list)
     closed: list[Session] = field(default_factory=list)  # recent, for revisions and late evidence
     held: list[Held] = field(default_factory=list)
-    held_warnings: list = field(default_factory=list)
+    # "truncating input prompt" lines waiting for the request they happened in
+    held_warnings: list[ev.PromptTruncated] = field(default_factory=list)
     debug_seen: bool = False
     ps_seen: bool = False
-    ps_prev: dict = field(default_factory=dict)  # name → PsModel
+    ps_prev: dict[str, int | None] = field(default_factory=dict)  # the last /api/ps: name → expires_at (µs)
     ps_prev_ns: int = 0
     vram_available: int | None = None  # latest "updated VRAM based on existing loaded models"
     vram_update_ns: int = 0
-    evictions: list = field(default_factory=list)  # [(ns, evidence)]: announced, victim not yet known
+    evictions: list[Eviction] = field(default_factory=list)  # announced, victim not yet known
     stop_ns: int | None = None  # systemd said the service is stopping / its process exited
-    pending_reason: dict = field(default_factory=dict)  # session start → reason, from DEBUG lines
+    pending_reason: dict[int, PendingUnload] = field(default_factory=dict)  # by session start, from DEBUG lines
     unnamed: Session | None = None  # loaded, its points wait for the line that names it (v0.30.1+)
-    stopped: list = field(default_factory=list)  # ended by a service stop: a restart if it starts again
+    stopped: list[Session] = field(default_factory=list)  # ended by a service stop: a restart if it starts again
     stopped_ns: int = 0
-    oom: tuple | None = None  # (session, ns): runtime OOM, it unloads once its request finishes
+    oom: OomHint | None = None
     last_ns: int = 0
     hidden: int = 0  # runners "loaded runners count=N" says are loaded, that nothing in the input names
     hidden_until_ns: int = 0  # … and the latest they can still be loaded (their keep-alive after any use)

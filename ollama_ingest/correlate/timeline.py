@@ -17,7 +17,7 @@ from ..schema.point import Point
 from . import adoption, single_runner, victims
 from .endpoints import EMBED_ENDPOINTS, MODEL_ENDPOINTS, endpoint_of, method_of
 from .names import ModelNames
-from .state import DEFAULT_KEEP_ALIVE_NS, Held, HostState, S, Session
+from .state import DEFAULT_KEEP_ALIVE_NS, Held, HostState, OomHint, PendingUnload, S, Session
 from .victims import EVICTION_WINDOW_NS
 
 __all__ = ["DEFAULT_KEEP_ALIVE_NS", "Held", "HostState", "Session", "Timeline"]
@@ -161,10 +161,10 @@ class Timeline:
             st.hidden = 0  # nothing can have used them for a keep-alive: they went
         if st.held and now >= st.held[0].release_ns:
             out += self._release(st, now)
-        if st.oom is not None and now - st.oom[1] > HOLD_NS:  # no request finished: it went at the WARN
-            (s, at), st.oom = st.oom, None
-            if s.end_ns is None:
-                out += self._close(st, s, at, "oom", "eviction_log")
+        if st.oom is not None and now - st.oom.at_ns > HOLD_NS:  # no request finished: it went at the WARN
+            oom, st.oom = st.oom, None
+            if oom.session.end_ns is None:
+                out += self._close(st, oom.session, oom.at_ns, "oom", "eviction_log")
         if st.held_warnings and now - st.held_warnings[0].ts_us * 1000 > 600 * S:
             w = st.held_warnings.pop(0)
             out.append(self._warning_point(st, w, None))
@@ -438,9 +438,9 @@ class Timeline:
         if e.status >= 400 and e.latency_ns < S:  # refused before any model was involved (400, 404, …)
             return [self._request_point(e, endpoint, None, "not_served")]
         out: list[Point] = []
-        if st.oom is not None and e.start_ns <= st.oom[1] <= e.end_ns:
+        if st.oom is not None and e.start_ns <= st.oom.at_ns <= e.end_ns:
             # the request that hit the runtime OOM has finished: the model it expired goes now
-            (victim, _at), st.oom = st.oom, None
+            victim, st.oom = st.oom.session, None
             if victim.end_ns is None:
                 out += self._close(st, victim, e.end_ns, "oom", "eviction_log")
         s, how = self._infer(st, e, endpoint)
@@ -549,9 +549,10 @@ class Timeline:
             # event received": keep the more specific reason, and the first time
             first = st.pending_reason.get(s.start_ns)
             if first is None or e.step != "expired":
-                st.pending_reason[s.start_ns] = (reason, first[1] if first else now)
+                st.pending_reason[s.start_ns] = PendingUnload(reason, first.began_ns if first else now)
         elif e.step in ("stopping", "unloaded"):
-            reason, began = st.pending_reason.pop(s.start_ns, None) or (s.reason or "unloaded", now)
+            pending = st.pending_reason.pop(s.start_ns, None)
+            reason, began = (pending.reason, pending.began_ns) if pending else (s.reason or "unloaded", now)
             if s.end_ns is None:
                 return self._close(st, s, began, reason, "debug_log")
             if s.inferred:
@@ -572,7 +573,7 @@ class Timeline:
             if not names & set(current) and st.ps_prev_ns and s.loaded_ns and s.loaded_ns < st.ps_prev_ns:
                 # gone since the last poll: it expired at its expires_at if that fell in between
                 prev = next((st.ps_prev[n] for n in names if n in st.ps_prev), None)
-                exp = prev.expires_at_us * 1000 if prev and prev.expires_at_us else None
+                exp = prev * 1000 if prev else None
                 if exp is not None and st.ps_prev_ns < exp <= now:
                     out += self._close(st, s, exp, "keep_alive_expired", "api_ps")
                 else:
@@ -588,10 +589,10 @@ class Timeline:
                 adoption.adopt(self, st, e.host, now, blob=blob, name=name)
         for name, m in current.items():
             prev = st.ps_prev.get(name)
-            if prev and m.expires_at_us and prev.expires_at_us and m.expires_at_us > prev.expires_at_us:
+            if prev and m.expires_at_us and m.expires_at_us > prev:
                 s = self._find(st, name=name)
                 self._mark(st, s, now, st.ps_prev_ns, now, "api_ps")
-        st.ps_prev, st.ps_prev_ns = current, now
+        st.ps_prev, st.ps_prev_ns = {name: m.expires_at_us for name, m in current.items()}, now
         return out
 
     # -- unload and eviction evidence (design §4, §5) -----------------------------------------------------
@@ -641,7 +642,7 @@ class Timeline:
                                "load_error")
         elif e.what == "runtime_oom":
             if s is not None:  # it unloads once the request that hit the OOM has finished
-                st.oom = (s, now)
+                st.oom = OomHint(s, now)
             else:
                 for victim in list(st.loaded):
                     out += self._close(st, victim, now, "oom", "eviction_log")

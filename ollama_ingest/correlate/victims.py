@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .state import HostState, S, Session
+from .state import Eviction, HostState, S, Session
 
 EVICT_SETTLE_NS = S  # DEBUG lines naming an eviction's victim follow its INFO line within milliseconds
 EVICTION_WINDOW_NS = 15 * S  # a VRAM-recovery timeout (≈ 5 s after the unload began) is this close
@@ -35,7 +35,7 @@ def victim(st: HostState) -> Session | None:
 
 def announce(st: HostState, at_ns: int, evidence: str) -> None:
     """An eviction line: one runner goes, not yet known which."""
-    st.evictions.append((at_ns, evidence))
+    st.evictions.append(Eviction(at_ns, evidence))
 
 
 def named(st: HostState, s: Session) -> None:
@@ -48,11 +48,11 @@ def resolve(tl, st: HostState, now_ns: int, force: bool = False) -> list:
     """Close one victim per announcement old enough that no DEBUG line named it (all of them if ``force``:
     a runner start or a finished load comes only after every victim has gone)."""
     out: list = []
-    while st.evictions and (force or now_ns - st.evictions[0][0] >= EVICT_SETTLE_NS):
-        at, evidence = st.evictions.pop(0)
+    while st.evictions and (force or now_ns - st.evictions[0].at_ns >= EVICT_SETTLE_NS):
+        line = st.evictions.pop(0)
         v = victim(st)
         if v is not None:  # none known: the victim is a runner the input does not name
-            out += tl._close(st, v, at, "evicted", evidence, guessed=True)
+            out += tl._close(st, v, line.at_ns, "evicted", line.evidence, guessed=True)
     return out
 
 
