@@ -128,7 +128,8 @@ class EvidenceTicks:
         """Every inventory_interval_s: gather in a thread (the API may be slow), write when it is done."""
         done = self.api.inventory()
         if done is not None:
-            from .correlate.inventory import inventory_points, names_from
+            from .correlate.inventory import names_from
+            from .schema.measurements import inventory_points
 
             infos, ts_ns = done
             self._merge_names(names_from(infos))

@@ -18,7 +18,6 @@ import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..schema.point import Point
 from .names import MODEL_LAYER, ModelNames, name_from_manifest_path
 
 log = logging.getLogger("ollama_ingest.inventory")
@@ -166,13 +165,3 @@ def names_from(infos: list[ModelInfo]) -> ModelNames:
         if m.blob:
             by_blob.setdefault(m.blob, set()).add(m.name)
     return ModelNames({b: sorted(n, key=lambda x: (len(x), x)) for b, n in by_blob.items()})
-
-
-def inventory_points(infos: list[ModelInfo], host: str, ts_ns: int) -> list[Point]:
-    """``ollama_model_inventory``: the user's existing schema (tag model_name, field sha256 = model blob)."""
-    seen = {}
-    for m in infos:
-        seen.setdefault(m.name, m)
-    return [Point("ollama_model_inventory", {"host": host, "model_name": m.name},
-                  {"sha256": m.blob, "digest": m.digest, "size_bytes": m.size_bytes}, ts_ns)
-            for m in sorted(seen.values(), key=lambda m: m.name)]

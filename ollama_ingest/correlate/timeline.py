@@ -9,13 +9,14 @@ points. The whole object is plain data and pickles, so the service can checkpoin
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 
 from .. import events as ev
 from ..parse.common import short_model_name
+from ..schema.measurements import PointMaker
 from ..schema.point import Point
 from . import adoption, single_runner, victims
-from .endpoints import EMBED_ENDPOINTS, MODEL_ENDPOINTS, endpoint_of, method_of
+from . import records as rec
+from .endpoints import EMBED_ENDPOINTS, MODEL_ENDPOINTS, endpoint_of
 from .names import ModelNames
 from .state import DEFAULT_KEEP_ALIVE_NS, Held, HostState, OomHint, PendingUnload, S, Session
 from .victims import EVICTION_WINDOW_NS
@@ -28,9 +29,6 @@ HOLD_NS = 3 * S  # DEBUG request lines follow [GIN] within ms; /api/ps within a 
 PS_HOLD_NS = 6 * S
 FREED_MIN_BYTES = 512 << 20  # less than this between two VRAM readings is noise, not an unload
 _EMBED_NAME = re.compile(r"embed|minilm|bge-|e5-|gte-|arctic-embed|paraphrase", re.I)
-# the ollama_event kinds drawn as yellow warning markers (report.WARNING_KINDS): they carry end and layer
-MARKER_KINDS = frozenset({"vram_timeout", "prompt_truncated", "client_aborted", "model_too_large",
-                          "runner_terminated", "load_failed", "runner_not_running", "runtime_oom", "eviction"})
 # between "… started in" and the line that names the model (v0.30.1+) nothing else may freeze its label
 _NAMING_OR_NEUTRAL = frozenset({"template_selection", "runners_count"})
 # events whose rules live in their own modules: handler(timeline, host state, event) → points
@@ -43,7 +41,7 @@ class Timeline:
     def __init__(self, names: ModelNames | None = None) -> None:
         self.names = names or ModelNames()
         self.hosts: dict[str, HostState] = {}
-        self._recent: OrderedDict[tuple, None] = OrderedDict()  # identities of recent points
+        self.schema = PointMaker()  # records → points
 
     # -- labels ----------------------------------------------------------------------------------
     def model_label(self, s: Session | None) -> str:
@@ -65,41 +63,19 @@ class Timeline:
         names = [self.model_label(s), *self.names.all_names(s.blob)]
         return any(_EMBED_NAME.search(n) for n in names)
 
-    # -- points ----------------------------------------------------------------------------------
-    def _unique(self, p: Point) -> Point:
-        """Two distinct events never share (measurement, tags, time): bump by 1 ns, deterministically."""
-        ident = p.identity
-        while ident in self._recent:
-            p.time_ns += 1
-            ident = p.identity
-        self._recent[ident] = None
-        if len(self._recent) > 4096:
-            self._recent.popitem(last=False)
-        return p
-
-    def _event(self, host: str, ts_ns: int, kind: str, s: Session | None = None, **fields) -> Point:
-        fields = {k: v for k, v in fields.items() if v is not None}
-        fields.setdefault("message", kind)
-        if kind in MARKER_KINDS:  # a Gantt marker ends where it starts; InfluxQL cannot compute either
-            fields.update(end=ts_ns // 1_000_000, layer="warning")
-        return self._unique(Point("ollama_event", {"host": host, "kind": kind, "model": self.model_label(s)},
-                                  fields, ts_ns))
-
-    def _session_point(self, s: Session, now_ns: int | None = None) -> Point:
-        """The session bar; its identity is (host, model, series, load start): later writes overwrite it."""
+    # -- records -------------------------------------------------------------------------------
+    def _session_point(self, s: Session, now_ns: int | None = None) -> rec.SessionUpdate:
+        """The session as it stands; once written, its start and label are its identity and no longer move."""
         open_ = s.end_ns is None
         if s.adopted and s.label is None:
             s.label = self.model_label(s)  # no load point froze it
         s.written = True
         end = s.end_ns if not open_ else max(now_ns or 0, s.last_activity_ns, s.loaded_ns or s.start_ns)
-        fields = {"end": end // 1_000_000, "open": open_, "requests": s.requests, "blob": s.blob or "",
-                  "ctx": s.per_request_ctx, "parallel": s.parallel, "load_s": s.load_s,
-                  "unload_reason": s.reason or ("" if open_ else "unknown"), "evidence": s.evidence or "",
-                  "names": ",".join(self.names.all_names(s.blob)), "adopted": s.adopted or None,
-                  "loading": (open_ and s.loaded_ns is None) or None}
-        # fixed time: not passed through _unique, so every upsert lands on the same point
-        return Point("ollama_session", {"host": s.host, "model": self.model_label(s), "series": self.series(s)},
-                     {k: v for k, v in fields.items() if v is not None and v != ""}, s.start_ns)
+        return rec.SessionUpdate(host=s.host, start_ns=s.start_ns, model=self.model_label(s), series=self.series(s),
+                                 end_ns=end, open=open_, loading=open_ and s.loaded_ns is None, adopted=s.adopted,
+                                 requests=s.requests, blob=s.blob, ctx=s.per_request_ctx, parallel=s.parallel,
+                                 load_s=s.load_s, reason=s.reason, evidence=s.evidence,
+                                 names=self.names.all_names(s.blob))
 
     # -- public API ------------------------------------------------------------------------------
     def feed(self, e: ev.Event) -> list[Point]:
@@ -117,18 +93,21 @@ class Timeline:
             out += _MODULE_HANDLERS[e.kind](self, st, e)
         if now > st.last_ns:
             st.last_ns = now
-        return out
+        return self.schema.points(out) if out else out
 
     def advance(self, now_ns: int) -> list[Point]:
         """Let time pass with no events (a quiet journal): release held requests, infer expiries."""
-        out: list[Point] = []
+        out: list = []
         for host, st in self.hosts.items():
             out += self._load_points(st)
             out += self._advance(st, host, now_ns)
-        return out
+        return self.schema.points(out)
 
     def open_sessions(self, now_ns: int | None = None) -> list[Point]:
         """Upserts of the sessions still open (the service writes them periodically)."""
+        return self.schema.points(self._open_sessions(now_ns))
+
+    def _open_sessions(self, now_ns: int | None = None) -> list[rec.SessionUpdate]:
         out = []
         for st in self.hosts.values():
             for s in st.loaded:
@@ -137,7 +116,7 @@ class Timeline:
 
     def finish(self) -> list[Point]:
         """End of input: release everything held, finalise inferred unloads, upsert open sessions."""
-        out: list[Point] = []
+        out: list = []
         for host, st in self.hosts.items():
             out += self._load_points(st)
             out += self._advance(st, host, st.last_ns)
@@ -150,11 +129,11 @@ class Timeline:
             st.held_warnings.clear()
             if st.loading is not None and st.loading.blob:  # design §6: a load still going on
                 out.append(self._session_point(st.loading, st.last_ns))
-        return out + self.open_sessions()
+        return self.schema.points(out + self._open_sessions())
 
     # -- time ------------------------------------------------------------------------------------
-    def _advance(self, st: HostState, host: str, now: int) -> list[Point]:
-        out: list[Point] = []
+    def _advance(self, st: HostState, host: str, now: int) -> list[rec.Record]:
+        out: list[rec.Record] = []
         if st.evictions:
             out += victims.resolve(self, st, now)
         if st.hidden and now > st.hidden_until_ns + INFERENCE_GRACE_NS:
@@ -193,7 +172,7 @@ class Timeline:
 
     # -- sessions ----------------------------------------------------------------------------------
     def _close(self, st: HostState, s: Session, end_ns: int, reason: str, evidence: str,
-               inferred: bool = False, guessed: bool = False) -> list[Point]:
+               inferred: bool = False, guessed: bool = False) -> list[rec.Record]:
         pre = self._load_points(st) if st.unnamed is s else []
         if s in st.loaded:
             st.loaded.remove(s)
@@ -215,15 +194,12 @@ class Timeline:
             out.append(self._unload_event(s))
         return out
 
-    def _unload_event(self, s: Session) -> Point:
-        """The red marker. Its identity is the session's (model, end): a revision overwrites it."""
+    def _unload_event(self, s: Session) -> rec.UnloadMarked:
         s.unload_emitted = True
-        fields = {"message": f"unloaded: {s.reason}", "reason": s.reason, "evidence": s.evidence,
-                  "requests": s.requests, "end": (s.end_ns or s.start_ns) // 1_000_000, "layer": "unload"}
-        return Point("ollama_event", {"host": s.host, "kind": "unload", "model": self.model_label(s)},
-                     {k: v for k, v in fields.items() if v is not None}, s.end_ns or s.start_ns)
+        return rec.UnloadMarked(host=s.host, model=self.model_label(s), at_ns=s.end_ns or s.start_ns,
+                                reason=s.reason, evidence=s.evidence, requests=s.requests)
 
-    def _revise(self, st: HostState, s: Session, end_ns: int, reason: str, evidence: str) -> list[Point]:
+    def _revise(self, st: HostState, s: Session, end_ns: int, reason: str, evidence: str) -> list[rec.Record]:
         """Stronger evidence for a session already closed by inference."""
         if not s.inferred:
             return []
@@ -250,8 +226,8 @@ class Timeline:
                 return s
         return None
 
-    def _end_all(self, st: HostState, end_ns: int, reason: str, evidence: str) -> list[Point]:
-        out: list[Point] = []
+    def _end_all(self, st: HostState, end_ns: int, reason: str, evidence: str) -> list[rec.Record]:
+        out: list[rec.Record] = []
         st.evictions, st.hidden = [], 0  # the server instance's runners all go
         out += self._release(st, end_ns, force=True)
         for s in st.closed:  # inferred ends of this server instance can no longer be revised
@@ -263,9 +239,9 @@ class Timeline:
         return out
 
     # -- loads (design §1) -----------------------------------------------------------------------------
-    def _on_runner_start(self, st: HostState, e: ev.RunnerStart) -> list[Point]:
+    def _on_runner_start(self, st: HostState, e: ev.RunnerStart) -> list[rec.Record]:
         now = e.ts_us * 1000
-        out: list[Point] = []
+        out: list[rec.Record] = []
         loading = st.loading
         if loading is not None and loading.from_decision and e.blob in (None, loading.blob):
             st.loading = None  # the line that named the blob came first: this is where the load starts
@@ -303,7 +279,7 @@ class Timeline:
         st.loading = s
         return out
 
-    def _on_runner_load_request(self, st: HostState, e: ev.RunnerLoadRequest) -> list[Point]:
+    def _on_runner_load_request(self, st: HostState, e: ev.RunnerLoadRequest) -> list[rec.Record]:
         s = st.loading
         if s is not None and e.operation == "commit":
             s.ctx_size = e.kv_size or s.ctx_size
@@ -311,8 +287,8 @@ class Timeline:
             s.gpu_layers = e.gpu_layers if e.gpu_layers is not None else s.gpu_layers
         return []
 
-    def _on_offload(self, st: HostState, e: ev.Offload) -> list[Point]:
-        out: list[Point] = []
+    def _on_offload(self, st: HostState, e: ev.Offload) -> list[rec.Record]:
+        out: list[rec.Record] = []
         s = st.loading
         if s is not None:
             # VRAM arithmetic: just before this load Ollama said how much VRAM was free beside the
@@ -333,7 +309,7 @@ class Timeline:
             })
         return out
 
-    def _on_memory_part(self, st: HostState, e: ev.MemoryPart) -> list[Point]:
+    def _on_memory_part(self, st: HostState, e: ev.MemoryPart) -> list[rec.Record]:
         if st.loading is not None:
             key = {"weights": "weights_bytes", "kv_cache": "kv_bytes", "graph": "graph_bytes",
                    "total": "mem_required_bytes"}[e.part]
@@ -343,7 +319,7 @@ class Timeline:
                 st.loading.mem[key] = (st.loading.mem.get(key) or 0) + e.size_bytes
         return []
 
-    def _on_load_finished(self, st: HostState, e: ev.LoadFinished) -> list[Point]:
+    def _on_load_finished(self, st: HostState, e: ev.LoadFinished) -> list[rec.Record]:
         now = e.ts_us * 1000
         out = victims.resolve(self, st, now, force=True)  # every victim went before the load could finish
         s = st.loading
@@ -362,19 +338,17 @@ class Timeline:
         st.unnamed = s  # the next line may name it (template selection, DEBUG "finished setting up")
         return out
 
-    def _load_points(self, st: HostState) -> list[Point]:
+    def _load_points(self, st: HostState) -> list[rec.Record]:
         s, st.unnamed = st.unnamed, None
         if s is None:
             return []
         s.label = self.model_label(s)
-        fields = {"load_s": s.load_s, "end": (s.loaded_ns or s.start_ns) // 1_000_000, "blob": s.blob or "",
-                  "ctx": s.per_request_ctx, "ctx_size": s.ctx_size, "parallel": s.parallel,
-                  "gpu_layers": s.gpu_layers, **s.mem}
-        load = self._unique(Point("ollama_load", {"host": s.host, "model": s.label, "series": self.series(s)},
-                                  {k: v for k, v in fields.items() if v is not None and v != ""}, s.start_ns))
+        load = rec.LoadDone(host=s.host, start_ns=s.start_ns, model=s.label, series=self.series(s), load_s=s.load_s,
+                            end_ns=s.loaded_ns or s.start_ns, blob=s.blob, ctx=s.per_request_ctx,
+                            ctx_size=s.ctx_size, parallel=s.parallel, gpu_layers=s.gpu_layers, mem=dict(s.mem))
         return [load] if s.end_ns is not None else [load, self._session_point(s)]
 
-    def _name_session(self, s: Session, name: str) -> list[Point]:
+    def _name_session(self, s: Session, name: str) -> list[rec.Record]:
         if s.name == name:
             return []
         s.name = name
@@ -382,7 +356,7 @@ class Timeline:
             self.names.learn(s.blob, name)
         return []
 
-    def _on_template_selection(self, st: HostState, e: ev.TemplateSelection) -> list[Point]:
+    def _on_template_selection(self, st: HostState, e: ev.TemplateSelection) -> list[rec.Record]:
         # logged right after a successful load (v0.30.1+), before anything else loads
         if st.loaded:
             latest = max(st.loaded, key=lambda s: s.loaded_ns or 0)
@@ -431,13 +405,13 @@ class Timeline:
             self._note_activity(s, end)
         return None, "ambiguous"
 
-    def _on_gin_request(self, st: HostState, e: ev.GinRequest) -> list[Point]:
+    def _on_gin_request(self, st: HostState, e: ev.GinRequest) -> list[rec.Record]:
         endpoint = endpoint_of(e.path)
         if endpoint not in MODEL_ENDPOINTS or e.method != "POST":  # CORS preflights, probes
             return [self._request_point(e, endpoint, None, "")]
         if e.status >= 400 and e.latency_ns < S:  # refused before any model was involved (400, 404, …)
             return [self._request_point(e, endpoint, None, "not_served")]
-        out: list[Point] = []
+        out: list[rec.Record] = []
         if st.oom is not None and e.start_ns <= st.oom.at_ns <= e.end_ns:
             # the request that hit the runtime OOM has finished: the model it expired goes now
             victim, st.oom = st.oom.session, None
@@ -456,7 +430,7 @@ class Timeline:
         return out + self._attribute(st, e, endpoint, s, how)
 
     def _attribute(self, st: HostState, e: ev.GinRequest, endpoint: str, s: Session | None,
-                   how: str) -> list[Point]:
+                   how: str) -> list[rec.Record]:
         if s is not None:
             if s.inferred and s in st.closed:
                 self._reopen(st, s)
@@ -475,19 +449,11 @@ class Timeline:
                 out.append(self._warning_point(st, w, s))
         return out
 
-    def _request_point(self, e: ev.GinRequest, endpoint: str, s: Session | None, how: str) -> Point:
-        fields = {"latency_ms": e.latency_ns / 1e6, "end": e.end_ns // 1_000_000, "client": e.client,
-                  "status_code": e.status}
-        if endpoint == "other":
-            fields["path"] = e.path
-        if how:
-            fields["attribution"] = how
-        tags = {"host": e.host, "endpoint": endpoint, "method": method_of(e.method), "status": str(e.status),
-                "model": self.model_label(s), "series": self.series(s)}
-        return self._unique(Point("ollama_request", tags, fields, e.start_ns))
+    def _request_point(self, e: ev.GinRequest, endpoint: str, s: Session | None, how: str) -> rec.RequestAnswered:
+        return rec.RequestAnswered(e, endpoint, self.model_label(s), self.series(s), how)
 
-    def _release(self, st: HostState, now: int, force: bool = False) -> list[Point]:
-        out: list[Point] = []
+    def _release(self, st: HostState, now: int, force: bool = False) -> list[rec.Record]:
+        out: list[rec.Record] = []
         while st.held and (force or st.held[0].release_ns <= now):
             h = st.held.pop(0)
             out += self._attribute(st, h.req, h.endpoint, h.session, h.how)
@@ -511,7 +477,7 @@ class Timeline:
             s.last_activity_ns = max(s.last_activity_ns, best.req.end_ns)
 
     # -- DEBUG lines (design §3, §4, §5) ---------------------------------------------------------------
-    def _on_debug_runner(self, st: HostState, e: ev.DebugRunner) -> list[Point]:
+    def _on_debug_runner(self, st: HostState, e: ev.DebugRunner) -> list[rec.Record]:
         st.debug_seen = True
         now = e.ts_us * 1000
         s = self._find(st, e.blob, e.runner_name, e.runner_pid, include_closed=e.step in ("stopping", "unloaded"))
@@ -560,9 +526,9 @@ class Timeline:
         return []
 
     # -- /api/ps (design §3, §4) -------------------------------------------------------------------------
-    def _on_api_ps(self, st: HostState, e: ev.ApiPs) -> list[Point]:
+    def _on_api_ps(self, st: HostState, e: ev.ApiPs) -> list[rec.Record]:
         now = e.ts_us * 1000
-        out: list[Point] = []
+        out: list[rec.Record] = []
         st.ps_seen = True
         current = {m.name: m for m in e.models}
         for s in list(st.loaded):
@@ -596,12 +562,12 @@ class Timeline:
         return out
 
     # -- unload and eviction evidence (design §4, §5) -----------------------------------------------------
-    def _on_vram_timeout(self, st: HostState, e: ev.VramTimeout) -> list[Point]:
+    def _on_vram_timeout(self, st: HostState, e: ev.VramTimeout) -> list[rec.Record]:
         now = e.ts_us * 1000
         began = now - int(e.seconds * S)
         s = self._find(st, e.blob, short_model_name(e.runner_name) if e.runner_name else None,
                        include_closed=True)
-        out: list[Point] = []
+        out: list[rec.Record] = []
         fixed = victims.correct(self, st, s, began) if s is not None else None
         if fixed is not None:  # it names an eviction's victim (design §5)
             out += fixed
@@ -613,13 +579,12 @@ class Timeline:
                 out += self._close(st, s, began, reason, "vram_timeout")
             elif s.inferred:
                 out += self._revise(st, s, began, reason, "vram_timeout")
-        out.append(self._event(e.host, now, "vram_timeout", s, seconds=e.seconds, blob=e.blob,
-                               message="gpu VRAM usage didn't recover within timeout"))
+        out.append(rec.VramTimedOut(e.host, now, self.model_label(s), e.seconds, e.blob))
         return out
 
-    def _on_eviction(self, st: HostState, e: ev.Eviction) -> list[Point]:
+    def _on_eviction(self, st: HostState, e: ev.Eviction) -> list[rec.Record]:
         now = e.ts_us * 1000
-        out: list[Point] = []
+        out: list[rec.Record] = []
         if e.what == "load_failed_retry" and st.loading is not None:
             st.loading.failed = True
             out += self._close(st, st.loading, now, "load_failed", "load_error")
@@ -628,12 +593,12 @@ class Timeline:
                 out += self._close(st, s, now, "evicted", "eviction_log")
         else:  # one victim per line, named by DEBUG or taken in the scheduler's order (design §5)
             victims.announce(st, now, "eviction_log")
-        out.append(self._event(e.host, now, "eviction", None, message=e.message, what=e.what, count=e.count))
+        out.append(rec.EvictionLogged(e.host, now, e.what, e.message, e.count))
         return out
 
-    def _on_warning(self, st: HostState, e: ev.Warning_) -> list[Point]:
+    def _on_warning(self, st: HostState, e: ev.Warning_) -> list[rec.Record]:
         now = e.ts_us * 1000
-        out: list[Point] = []
+        out: list[rec.Record] = []
         s = self._find(st, e.blob, e.runner_name) if (e.blob or e.runner_name) else None
         if e.what in ("load_failed", "client_aborted", "model_too_large") and st.loading is not None:
             s = st.loading
@@ -652,23 +617,22 @@ class Timeline:
             out += self._close(st, s, now, "load_failed", "load_error")
         elif s is None and len(st.loaded) == 1:
             s = st.loaded[0]
-        out.append(self._event(e.host, now, e.what, s, message=e.message, error=e.error, level=e.level))
+        out.append(rec.Warned(e.host, now, e.what, self.model_label(s), e.message, e.error, e.level))
         return out
 
-    def _on_prompt_truncated(self, st: HostState, e: ev.PromptTruncated) -> list[Point]:
+    def _on_prompt_truncated(self, st: HostState, e: ev.PromptTruncated) -> list[rec.Record]:
         if len(st.loaded) == 1:
             return [self._warning_point(st, e, st.loaded[0])]
         st.held_warnings.append(e)  # it belongs to the request it happened in: wait for that [GIN]
         return []
 
-    def _warning_point(self, st: HostState, e: ev.PromptTruncated, s: Session | None) -> Point:
-        return self._event(e.host, e.ts_us * 1000, "prompt_truncated", s, limit=e.limit, prompt=e.prompt,
-                           keep=e.keep, new=e.new, message="truncating input prompt")
+    def _warning_point(self, st: HostState, e: ev.PromptTruncated, s: Session | None) -> rec.PromptTruncated:
+        return rec.PromptTruncated(e.host, e.ts_us * 1000, self.model_label(s), e.limit, e.prompt, e.keep, e.new)
 
     # -- server and service --------------------------------------------------------------------------------
-    def _restarted(self, st: HostState, now: int) -> list[Point]:
+    def _restarted(self, st: HostState, now: int) -> list[rec.Record]:
         """The service started again soon after a stop: those sessions ended in a restart."""
-        out: list[Point] = []
+        out: list[rec.Record] = []
         if st.stopped and now - st.stopped_ns < 60 * S:
             for s in st.stopped:
                 s.reason = "server_restart"
@@ -676,7 +640,7 @@ class Timeline:
         st.stopped = []
         return out
 
-    def _on_server_listening(self, st: HostState, e: ev.ServerListening) -> list[Point]:
+    def _on_server_listening(self, st: HostState, e: ev.ServerListening) -> list[rec.Record]:
         now = e.ts_us * 1000
         out = self._restarted(st, now)
         out += self._end_all(st, st.stop_ns or now, "server_restart",
@@ -685,23 +649,20 @@ class Timeline:
         st.version = e.version
         st.gpus = {}
         st.ps_prev = {}
-        out.append(self._event(e.host, now, "server_start", None, message=f"Listening on {e.address}",
-                               version=e.version, address=e.address))
+        out.append(rec.ServerStarted(e.host, now, e.address, e.version))
         return out
 
-    def _on_server_config(self, st: HostState, e: ev.ServerConfig) -> list[Point]:
+    def _on_server_config(self, st: HostState, e: ev.ServerConfig) -> list[rec.Record]:
         if e.keep_alive_ns is not None:
             st.keep_alive_ns = e.keep_alive_ns
         if e.max_loaded_models is not None:
             st.max_loaded = e.max_loaded_models
-        return [self._event(e.host, e.ts_us * 1000, "server_config", None, message="server config",
-                            keep_alive_s=e.keep_alive_ns / 1e9 if e.keep_alive_ns is not None else None,
-                            num_parallel=e.num_parallel, max_loaded_models=e.max_loaded_models,
-                            models_dir=e.models_dir, debug=e.debug)]
+        return [rec.ServerConfigured(e.host, e.ts_us * 1000, e.keep_alive_ns, e.num_parallel, e.max_loaded_models,
+                                     e.models_dir, e.debug)]
 
-    def _on_systemd_unit(self, st: HostState, e: ev.SystemdUnit) -> list[Point]:
+    def _on_systemd_unit(self, st: HostState, e: ev.SystemdUnit) -> list[rec.Record]:
         now = e.ts_us * 1000
-        out: list[Point] = []
+        out: list[rec.Record] = []
         # Ollama unloads its runners on SIGTERM and exits; a stop that times out ends in SIGKILL. Either
         # way the models are gone when the main process is: the first "exited/deactivated/stopped".
         if e.action == "stopping":
@@ -720,33 +681,26 @@ class Timeline:
         if e.action in ("started", "starting"):
             st.stop_ns = None
             out += self._restarted(st, now)
-        out.append(self._event(e.host, now, "service_" + e.action, None, message=e.message))
+        out.append(rec.ServiceChanged(e.host, now, e.action, e.message))
         return out
 
     # -- memory ---------------------------------------------------------------------------------------------
-    def _on_vram_update(self, st: HostState, e: ev.VramUpdate) -> list[Point]:
+    def _on_vram_update(self, st: HostState, e: ev.VramUpdate) -> list[rec.Record]:
         now = e.ts_us * 1000
         if e.source_msg.startswith("updated") and e.available_bytes is not None:
             if now - st.vram_update_ns > S or st.vram_available is None:
                 st.vram_available = 0
             st.vram_available = (st.vram_available or 0) + e.available_bytes  # summed over GPUs
             st.vram_update_ns = now
-        return [self._unique(Point("ollama_vram", {"host": e.host, "gpu": e.gpu or "unknown"},
-                                   {"total_bytes": e.total_bytes, "available_bytes": e.available_bytes,
-                                    "library": e.library,
-                                    "source": "updated_vram" if e.source_msg.startswith("updated") else "gpu_memory"},
-                                   now))]
+        return [rec.VramReading(e.host, now, e.gpu, "updated_vram" if e.source_msg.startswith("updated")
+                                else "gpu_memory", e.total_bytes, e.available_bytes, library=e.library)]
 
-    def _on_inference_compute(self, st: HostState, e: ev.InferenceCompute) -> list[Point]:
+    def _on_inference_compute(self, st: HostState, e: ev.InferenceCompute) -> list[rec.Record]:
         if e.gpu and e.total_bytes is not None and (e.library or "").lower() != "cpu":
             st.gpus[e.gpu] = e.total_bytes
-        return [self._unique(Point("ollama_vram", {"host": e.host, "gpu": e.gpu or "unknown"},
-                                   {"total_bytes": e.total_bytes, "available_bytes": e.available_bytes,
-                                    "library": e.library, "name": e.description or e.name,
-                                    "source": "inference_compute"}, e.ts_us * 1000))]
+        return [rec.VramReading(e.host, e.ts_us * 1000, e.gpu, "inference_compute", e.total_bytes,
+                                e.available_bytes, library=e.library, name=e.description or e.name)]
 
-    def _on_system_memory(self, st: HostState, e: ev.SystemMemory) -> list[Point]:
-        return [self._unique(Point("ollama_vram", {"host": e.host, "gpu": "system"},
-                                   {"total_bytes": e.total_bytes, "available_bytes": e.free_bytes,
-                                    "free_swap_bytes": e.free_swap_bytes, "source": "system_memory"},
-                                   e.ts_us * 1000))]
+    def _on_system_memory(self, st: HostState, e: ev.SystemMemory) -> list[rec.Record]:
+        return [rec.VramReading(e.host, e.ts_us * 1000, "system", "system_memory", e.total_bytes, e.free_bytes,
+                                free_swap_bytes=e.free_swap_bytes)]
