@@ -9,7 +9,10 @@ marked ``unknown`` (no model tag) when nothing in the input names one.
 from __future__ import annotations
 
 from .. import events as ev
-from .state import HostState, Session
+from . import victims
+from .naming import name_session, session_update
+from .sessions import reopen
+from .state import Held, HostState, Session
 
 
 def version_at_least(version: str | None, *want: int) -> bool | None:
@@ -23,7 +26,7 @@ def version_at_least(version: str | None, *want: int) -> bool | None:
     return got >= want
 
 
-def adopt(tl, st: HostState, host: str, at_ns: int, *, blob: str | None = None, name: str | None = None,
+def adopt(st: HostState, host: str, at_ns: int, *, blob: str | None = None, name: str | None = None,
           pid: int | None = None, num_ctx: int | None = None, parallel: int | None = None) -> Session:
     """A loaded runner known only from now on: its bar begins at this evidence (``adopted``)."""
     s = Session(host=host, blob=blob, start_ns=at_ns, loaded_ns=at_ns, last_activity_ns=at_ns, adopted=True,
@@ -33,7 +36,7 @@ def adopt(tl, st: HostState, host: str, at_ns: int, *, blob: str | None = None, 
     if num_ctx and per_request is not None:
         s.ctx_size = num_ctx * (parallel or 1) if per_request else num_ctx
     if name:
-        tl._name_session(s, name)
+        name_session(st, s, name)
     st.loaded.append(s)
     if st.hidden:
         st.hidden -= 1  # one of the runners "loaded runners" counted is now named
@@ -48,53 +51,58 @@ def adopt_loading(st: HostState, host: str, at_ns: int, blob: str | None) -> Ses
     return s
 
 
-def load_decision(tl, st: HostState, e: ev.LoadDecision) -> list:
+def load_decision(st: HostState, e: ev.LoadDecision, out: list) -> None:
     """A line naming the blob the scheduler loads: it begins the load until the start line says more (§1)."""
     if st.loading is None:
         adopt_loading(st, e.host, e.ts_us * 1000, e.blob)
     elif st.loading.blob is None:
         st.loading.blob = e.blob
-    return []
 
 
-def model_file(tl, st: HostState, e: ev.ModelFile) -> list:
+def model_file(st: HostState, e: ev.ModelFile, out: list) -> None:
     """llama.cpp names the file it loads: the loading runner's blob (none in v0.0.19–v0.1.31 start lines)."""
     if st.loading is not None:
         if st.loading.blob is None:
             st.loading.blob = e.blob
     elif not any(s.blob == e.blob for s in st.loaded):
         adopt_loading(st, e.host, e.ts_us * 1000, e.blob)
-    return []
 
 
-def claimed(s: Session, h) -> None:
+def template_selection(st: HostState, e: ev.TemplateSelection, out: list) -> None:
+    """v0.30.1+ names the model just loaded (the load waiting for its name, else the latest); with nothing
+    loaded, a runner the input has not shown (§3)."""
+    if st.loaded:
+        latest = max(st.loaded, key=lambda s: s.loaded_ns or 0)
+        name_session(st, st.unnamed or latest, e.model_name)
+        return
+    adopt(st, e.host, e.ts_us * 1000, blob=st.names.blob_of(e.model_name), name=e.model_name)
+
+
+def claimed(s: Session, h: Held) -> None:
     """A request ``h`` attributed to ``s`` by evidence: an adopted runner served it, so it was loaded by its
     start (its bar cannot begin after a request it served), unless a point already carries its start."""
     if s.adopted and not s.written and h.req.start_ns < s.start_ns:
         s.start_ns = s.loaded_ns = s.last_activity_ns = h.req.start_ns
 
 
-def runners_count(tl, st: HostState, e: ev.RunnersCount) -> list:
+def runners_count(st: HostState, e: ev.RunnersCount, out: list) -> None:
     """``loaded runners count=N``: the runners beyond those the input names are loaded too (``hidden``): a
     request cannot be told to be the only loaded one's while they are, nor to have been served by nothing."""
-    from . import victims
-
     now = e.ts_us * 1000
-    out = victims.resolve(tl, st, now, force=True)
+    victims.resolve(st, now, out, force=True)
     missing = e.count - len([s for s in st.loaded if s.loaded_ns is not None]) - (st.loading is not None)
     # first the runners believed expired by keep-alive inference alone: their keep-alive was longer
     for s in reversed(list(st.closed)):
         if missing <= 0:
             break
         if s.inferred and not any(o.blob == s.blob for o in st.loaded):
-            tl._reopen(st, s)
+            reopen(st, s)
             s.maybe_activity_ns = max(s.maybe_activity_ns, now)  # alive now: it expires after this at the earliest
-            out.append(tl._session_point(s))
+            out.append(session_update(st, s))
             missing -= 1
     st.hidden = max(0, missing)
     if st.hidden:
         st.hidden_until_ns = now + st.keep_alive_ns
-    return out
 
 
 def hidden_used(st: HostState, end_ns: int) -> None:
@@ -103,14 +111,12 @@ def hidden_used(st: HostState, end_ns: int) -> None:
         st.hidden_until_ns = max(st.hidden_until_ns, end_ns + st.keep_alive_ns)
 
 
-def resume_open(tl, host: str, written: list[dict]) -> None:
+def resume_open(correlator, host: str, written: list[dict]) -> None:
     """Sessions a lost state had written open (read back from the database: ``start_ns``, the ``model`` and
     ``series`` tags, ``blob``, ``end`` ms, ``ctx``, ``parallel``): taken up with the identity they were written
     with, so that the evidence that follows (/api/ps, the log, keep-alive) ends them in place instead of
-    leaving them open for ever beside a new bar (design §3)."""
-    from .state import HostState
-
-    st = tl.hosts.setdefault(host, HostState())
+    leaving them open for ever beside a new bar (design §3). ``correlator``: a ``Timeline``."""
+    st = correlator.host_state(host)
     for d in written:
         if any(s.start_ns == d["start_ns"] for s in st.loaded):
             continue

@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 from .. import events as ev
-from .state import HostState, S
+from .sessions import close
+from .state import HostState
+from .timing import S
 
 
-def model_change(tl, st: HostState, e: ev.ModelChange) -> list:
+def model_change(st: HostState, e: ev.ModelChange, out: list) -> None:
     """``changing loaded model``: the loaded runner is closed for the next model (an eviction, logged)."""
     now = e.ts_us * 1000
     st.changed_ns = now
-    out: list = []
     for s in list(st.loaded):
-        out += tl._close(st, s, now, "evicted", "eviction_log")
-    return out
+        close(st, s, now, "evicted", "eviction_log", out)
 
 
-def runner_stopped(tl, st: HostState, e: ev.RunnerStopped) -> list:
+def runner_stopped(st: HostState, e: ev.RunnerStopped, out: list) -> None:
     """``llama runner stopped …`` (v0.1.10–v0.1.17, Close) / ``… exited …`` (v0.0.19–v0.1.9, the process
     ended): while loading, the load failed; else the loaded runner went, at its keep-alive or for a reason
     the line does not give."""
     now = e.ts_us * 1000
     if st.loading is not None:
         if e.error == "signal: killed" and now - st.changed_ns < 2 * S:
-            return []  # the runner "changing loaded model" closed exits as the next one starts
+            return  # the runner "changing loaded model" closed exits as the next one starts
         st.loading.failed = True
-        return tl._close(st, st.loading, now, "load_failed", "load_error")
-    out: list = []
+        close(st, st.loading, now, "load_failed", "load_error", out)
+        return
     for s in list(st.loaded):
         expired = any(abs(now - (t + s.keep_alive_ns)) < 10 * S for t in [*s.activity, s.last_activity_ns] if t)
-        out += tl._close(st, s, now, "keep_alive_expired" if expired else "unloaded", "stop_log")
-    return out
+        close(st, s, now, "keep_alive_expired" if expired else "unloaded", "stop_log", out)

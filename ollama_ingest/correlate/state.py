@@ -11,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import events as ev
-
-S = 1_000_000_000
-DEFAULT_KEEP_ALIVE_NS = 300 * S  # Ollama's default OLLAMA_KEEP_ALIVE (5m0s)
+from .names import ModelNames
+from .timing import DEFAULT_KEEP_ALIVE_NS
 
 
 @dataclass
@@ -98,6 +97,9 @@ class OomHint:
 
 @dataclass
 class HostState:
+    """One host's server instance: its runners (loading, loaded, recently closed) and the evidence pending."""
+
+    names: ModelNames = field(default_factory=ModelNames)  # shared by the hosts of one correlator
     version: str | None = None
     keep_alive_ns: int = DEFAULT_KEEP_ALIVE_NS
     max_loaded: int = 0  # OLLAMA_MAX_LOADED_MODELS; 0 = Ollama's default (3 per GPU)

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .state import Eviction, HostState, S, Session
+from .naming import session_update
+from .sessions import close, reopen
+from .state import Eviction, HostState, Session
+from .timing import EVICT_SETTLE_NS, EVICTION_WINDOW_NS
 
-EVICT_SETTLE_NS = S  # DEBUG lines naming an eviction's victim follow its INFO line within milliseconds
-EVICTION_WINDOW_NS = 15 * S  # a VRAM-recovery timeout (≈ 5 s after the unload began) is this close
 GUESSED = ("eviction_log", "max_loaded_models", "vram_estimate")  # evidence that names no victim
 
 
@@ -44,35 +45,33 @@ def named(st: HostState, s: Session) -> None:
         st.evictions.pop(0)
 
 
-def resolve(tl, st: HostState, now_ns: int, force: bool = False) -> list:
+def resolve(st: HostState, now_ns: int, out: list, force: bool = False) -> None:
     """Close one victim per announcement old enough that no DEBUG line named it (all of them if ``force``:
     a runner start or a finished load comes only after every victim has gone)."""
-    out: list = []
     while st.evictions and (force or now_ns - st.evictions[0].at_ns >= EVICT_SETTLE_NS):
         line = st.evictions.pop(0)
         v = victim(st)
         if v is not None:  # none known: the victim is a runner the input does not name
-            out += tl._close(st, v, line.at_ns, "evicted", line.evidence, guessed=True)
-    return out
+            close(st, v, line.at_ns, "evicted", line.evidence, out, guessed=True)
 
 
-def correct(tl, st: HostState, s: Session, began_ns: int) -> list | None:
+def correct(st: HostState, s: Session, began_ns: int, out: list) -> bool:
     """A VRAM-recovery timeout names ``s`` as the runner whose unload began at ``began_ns``. If an eviction's
     victim was guessed by order just then, the log now names it: ``s`` was that victim (and a wrong guess is
-    undone). None when no guess is concerned."""
+    undone). False when no guess is concerned."""
     guess = next((g for g in reversed(st.closed) if g.guessed and g.evidence in GUESSED
                   and abs((g.end_ns or 0) - began_ns) < EVICTION_WINDOW_NS), None)
     if guess is None:
-        return None
-    out: list = []
+        return False
     if guess is not s:
         if s.end_ns is not None:
-            return None  # it had ended already, for its own reason
-        tl._reopen(st, guess)
-        out.append(tl._session_point(guess))
+            return False  # it had ended already, for its own reason
+        reopen(st, guess)
+        out.append(session_update(st, guess))
     else:
         st.closed.remove(s)  # closed again below, with the named evidence and the exact time
         st.loaded.append(s)
         s.end_ns = None
     s.guessed = False
-    return out + tl._close(st, s, began_ns, "evicted", "vram_timeout")
+    close(st, s, began_ns, "evicted", "vram_timeout", out)
+    return True
