@@ -121,8 +121,8 @@ class EvidenceTicks:
 
     @property
     def journal_host(self) -> str | None:
-        hosts = getattr(self.pipeline.timeline, "hosts", {}) if self.pipeline else {}
-        return next(iter(hosts), None) if len(hosts) == 1 else None
+        hosts = self.pipeline.timeline.hosts_seen() if self.pipeline else []
+        return hosts[0] if len(hosts) == 1 else None
 
     def _inventory_tick(self) -> None:
         """Every inventory_interval_s: gather in a thread (the API may be slow), write when it is done."""

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from itertools import islice
 
-from .correlate.timeline import Timeline
+from .correlate.contract import Correlator
 from .entry import Entry, Source
 from .parse import ParseStats, parse_entry
 
@@ -15,7 +15,7 @@ log = logging.getLogger("ollama_ingest.pipeline")
 
 
 class Pipeline:
-    def __init__(self, timeline: Timeline, sink, unit: str | None = "ollama.service") -> None:
+    def __init__(self, timeline: Correlator, sink, unit: str | None = "ollama.service") -> None:
         self.timeline = timeline
         self.sink = sink
         self.unit = unit

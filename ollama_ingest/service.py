@@ -157,7 +157,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
                 self._journal_gap(cp, files, str(s.journal_dir) if s.journal_dir else None)
         else:
             log.info("no checkpoint yet: starting at the %s of %s", where, self.follower.source)
-        taken = statedir.resume_open_sessions(self.pipeline.timeline, cp.open_sessions) if fresh and cp else 0
+        taken = self.pipeline.timeline.resume_open(cp.open_sessions) if fresh and cp else 0
         if taken:
             log.info("taking up the %d sessions that were open when the state was lost", taken)
         if fresh and where in ("resumed", "tail") and s.ps_interval_s > 0:
@@ -183,10 +183,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
 
     def _merge_names(self, names: ModelNames) -> None:
         """Models pulled since: names for blobs the correlator does not know yet (known ones keep theirs)."""
-        known = getattr(getattr(self.pipeline.timeline, "names", None), "by_blob", None)
-        if isinstance(known, dict):
-            for blob, n in names.by_blob.items():
-                known.setdefault(blob, list(n))
+        self.pipeline.timeline.learn_names(names)
 
     def _state(self) -> dict:
         p = self.pipeline
@@ -222,7 +219,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         f = self.follower
         try:
             size = ckpt.save(self.state_dir, f.cursor, f.seq, self._state(), counters=self.counters(),
-                             open_sessions=statedir.open_session_records(self.pipeline.timeline))
+                             open_sessions=self.pipeline.timeline.open_session_records())
         except OSError as exc:  # disk full, read-only: keep writing data; a restart re-reads more
             self.last_commit = now
             if "save" not in self._logged:

@@ -140,33 +140,6 @@ def restore(cp: ckpt.Checkpoint | None, timeline_type: type) -> Restored:
     return Restored(timeline, carried)
 
 
-def open_session_records(timeline) -> list[dict]:
-    """The sessions open now, by the identity their ``ollama_session`` point has (host, model, series, start),
-    for the checkpoint's header. Read without building their points (which would mark them written)."""
-    out = []
-    for host, st in getattr(timeline, "hosts", {}).items():
-        for s in st.loaded:
-            out.append({"host": host, "start_ns": s.start_ns, "model": timeline.model_label(s),
-                        "series": timeline.series(s), "blob": s.blob or "", "ctx": s.per_request_ctx,
-                        "parallel": s.parallel, "requests": s.requests,
-                        "end": max(s.last_activity_ns, s.loaded_ns or s.start_ns) // 1_000_000})
-    return out
-
-
-def resume_open_sessions(timeline, records: list[dict]) -> int:
-    """A fresh state takes up the sessions the lost one had open, with the identity they were written with,
-    so that the evidence that follows (/api/ps, the log, keep-alive) ends them in place instead of leaving
-    them open for ever (the correlator's ``adoption.resume_open``); returns how many."""
-    from .correlate.adoption import resume_open
-
-    by_host: dict[str, list[dict]] = {}
-    for d in records:
-        by_host.setdefault(d["host"], []).append(d)
-    for host, written in by_host.items():
-        resume_open(timeline, host, written)
-    return len(records)
-
-
 def _legacy_counters(state: dict) -> dict:
     """Totals from a checkpoint written before the header held them (its pickled stats and sink totals)."""
     st, sink = state.get("stats"), state.get("sink") or {}
