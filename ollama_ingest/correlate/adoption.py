@@ -8,11 +8,16 @@ marked ``unknown`` (no model tag) when nothing in the input names one.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .. import events as ev
 from . import victims
 from .naming import name_session, session_update
 from .sessions import reopen
 from .state import Held, HostState, Session
+
+if TYPE_CHECKING:
+    from .timeline import Timeline
 
 
 def version_at_least(version: str | None, *want: int) -> bool | None:
@@ -111,11 +116,11 @@ def hidden_used(st: HostState, end_ns: int) -> None:
         st.hidden_until_ns = max(st.hidden_until_ns, end_ns + st.keep_alive_ns)
 
 
-def resume_open(correlator, host: str, written: list[dict]) -> None:
+def resume_open(correlator: Timeline, host: str, written: list[dict]) -> None:
     """Sessions a lost state had written open (read back from the database: ``start_ns``, the ``model`` and
     ``series`` tags, ``blob``, ``end`` ms, ``ctx``, ``parallel``): taken up with the identity they were written
     with, so that the evidence that follows (/api/ps, the log, keep-alive) ends them in place instead of
-    leaving them open for ever beside a new bar (design §3). ``correlator``: a ``Timeline``."""
+    leaving them open for ever beside a new bar (design §3)."""
     st = correlator.host_state(host)
     for d in written:
         if any(s.start_ns == d["start_ns"] for s in st.loaded):

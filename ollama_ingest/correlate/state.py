@@ -1,9 +1,10 @@
 """The correlator's state: per host, the server instance and its runner sessions (docs/design.md).
 
 Plain dataclasses of plain fields (numbers, strings, lists and dicts of them, the parser's frozen events), so
-the whole state pickles with the journal cursor (the service's checkpoint). Records point at sessions by
-reference; a session is written once wherever it appears. Fields added later have plain class-level defaults,
-so a state pickled before they existed still reads them.
+the whole state pickles with the journal cursor (the service's checkpoint). Where a record points at a session
+it holds the session itself (``loading``, ``unnamed``, ``stopped``, ``Held.session``, ``OomHint.session``);
+pickle writes each once. Fields added later have plain class-level defaults, so a state pickled before they
+existed still reads them.
 """
 
 from __future__ import annotations
