@@ -8,7 +8,7 @@
     python bench/e2e_influx.py --write-docs             # (re)write its section of docs/benchmarks.md
 
 What runs, each in a fresh child process and each run into a fresh database of one private InfluxDB 1.6
-(``ollama_ingest.testbed.Influx1``, loopback only, data in a temp dir):
+(``testbed.Influx1``, loopback only, data in a temp dir):
 
 * **end to end**: ``Pipeline(Timeline(), InfluxSink(v2 shim)).run([open_input(path, prefilter=True)])`` +
   ``sink.close()``, as ``ollama-ingest backfill`` and the demo do (batches of 5000 points, synchronous);
@@ -260,7 +260,7 @@ def warm(path: str) -> None:
 
 
 def run_benchmark(a) -> dict:
-    from ollama_ingest.testbed import Influx1
+    from testbed import Influx1
 
     path, desc = resolve_input(a)
     warm(path)
@@ -425,7 +425,7 @@ def section(report: dict, cmd: str) -> list[str]:
         f"{res['e2e']['points']:,} points ({report['lp_bytes'] / 1e6:,.1f} MB of line protocol). Each row is the "
         f"median of {report['runs']} runs (the no-HTTP row: {res['lp']['runs']}), each in a fresh process and "
         "each write into a fresh database of a private InfluxDB 1.6 (Debian's `influxdb`, on loopback, through "
-        "`ollama_ingest.testbed`); runs are interleaved. Times cover the work only (no interpreter start-up, "
+        "the checkout's `testbed/`); runs are interleaved. Times cover the work only (no interpreter start-up, "
         "no imports).",
         "",
         *table(report),

@@ -324,7 +324,7 @@ def correctness(db, lo: int, hi: int) -> dict:
 # ------------------------------------------------------------------------------ driver
 
 def run_benchmark(a) -> dict:
-    from ollama_ingest.testbed import Influx1
+    from testbed import Influx1
 
     path = os.path.join(DATA, f"era-{a.era}-{size_label(a.size)}.export")
     if not os.path.exists(path):

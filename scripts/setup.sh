@@ -61,7 +61,7 @@ fi
 
 case "$MODE" in
   test) exec .venv/bin/python -m pytest "$@" ;;
-  demo) exec .venv/bin/python -m ollama_ingest.demo "$@" ;;
-  db) exec .venv/bin/python -m ollama_ingest.testbed.serve "$@" ;;
+  demo) exec .venv/bin/python -m testbed.demo "$@" ;;
+  db) exec .venv/bin/python -m testbed.serve "$@" ;;
   install-deps) echo "setup.sh: dependencies installed" >&2 ;;
 esac

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from ollama_ingest.testbed import Influx1, InfluxdNotFound
+from testbed import Influx1, InfluxdNotFound
 
 
 @pytest.fixture(scope="session")

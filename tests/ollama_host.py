@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from ollama_ingest import checkpoint
-from ollama_ingest.testbed import V2Shim
+from testbed import V2Shim
 
 from . import bootbed
 

@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from ollama_ingest.testbed.faultproxy import Fault, FaultProxy
+from testbed.faultproxy import Fault, FaultProxy
 
 from .service_support import ROOT, run_cli, service_env
 

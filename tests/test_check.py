@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ollama_ingest.testbed import V2Shim
+from testbed import V2Shim
 
 from .service_support import ROOT, JournalWriter, Line, OllamaSim, need_journal_remote, run_cli, service_env
 

@@ -1,6 +1,6 @@
 """Hostile networks and secrets (issue: "Hostile input and hostile networks", items 4 and 5).
 
-A fault-injecting TCP proxy (``ollama_ingest.testbed.faultproxy``) sits between the sink or the daemon and
+A fault-injecting TCP proxy (``testbed.faultproxy``) sits between the sink or the daemon and
 the real InfluxDB (1.6 behind the v2 shim): answers slower than the timeout, resets mid-body, truncated
 answers, 429 with Retry-After, 503, 413. Nothing is lost, nothing is doubled (identical points overwrite:
 points are counted, not requests), the retries are bounded per second, and every fault is counted.
@@ -31,8 +31,8 @@ from ollama_ingest.config import Settings, load_settings
 from ollama_ingest.schema.point import Point
 from ollama_ingest.service import make_sink
 from ollama_ingest.sinks.influx import InfluxSink
-from ollama_ingest.testbed import V2Shim
-from ollama_ingest.testbed.faultproxy import Fault, FaultProxy
+from testbed import V2Shim
+from testbed.faultproxy import Fault, FaultProxy
 
 from .helpers import export_entry
 from .service_support import (

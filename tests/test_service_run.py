@@ -16,7 +16,7 @@ import pytest
 from ollama_ingest import checkpoint
 from ollama_ingest.correlate.timeline import Timeline
 from ollama_ingest.sources.journal import JournalFollower
-from ollama_ingest.testbed import V2Shim
+from testbed import V2Shim
 
 from .service_support import (
     MODELS,

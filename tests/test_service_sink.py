@@ -11,7 +11,7 @@ import pytest
 
 from ollama_ingest.schema.point import Point
 from ollama_ingest.sinks.influx import FlushAborted, InfluxSink, SinkConfigError
-from ollama_ingest.testbed import V2Shim
+from testbed import V2Shim
 
 
 def pts(n: int, t0: int = 1_700_000_000_000_000_000, m: str = "m") -> list[Point]:

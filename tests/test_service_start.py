@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from ollama_ingest import checkpoint
-from ollama_ingest.testbed import V2Shim
+from testbed import V2Shim
 
 from .service_support import (
     MODELS,

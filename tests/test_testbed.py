@@ -14,7 +14,7 @@ from influxdb_client import InfluxDBClient, Point, WritePrecision
 from influxdb_client.client.write_api import SYNCHRONOUS
 from influxdb_client.rest import ApiException
 
-from ollama_ingest.testbed import InfluxQLError, V2Shim
+from testbed import InfluxQLError, V2Shim
 
 NASTY = [
     'say "hi"',
@@ -284,7 +284,7 @@ def test_db_start_keeps_one_database_up_for_backfill_and_timeline_until_stop(tmp
     import subprocess
     import sys
 
-    from ollama_ingest.testbed import serve
+    from testbed import serve
 
     from .service_support import ROOT, service_env
 

@@ -355,7 +355,7 @@ def test_chromium_draws_every_element_where_the_data_says(era_e, tmp_path):
 
 
 def test_demo_helper_writes_the_timeline(era_e, tmp_path):
-    from ollama_ingest.demo import write_demo_timeline
+    from testbed.demo import write_demo_timeline
 
     influx, db = era_e
     path = write_demo_timeline(influx, db, tmp_path / "out" / "timeline.html")

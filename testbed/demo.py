@@ -1,7 +1,7 @@
 """The README's demo: a private InfluxDB on loopback, the bundled fixtures backfilled into it through
 the v2 API, and a per-model summary read back with InfluxQL.
 
-    python -m ollama_ingest.demo [--keep] [FIXTURE …]
+    python -m testbed.demo [--keep] [FIXTURE …]     (from a checkout: bash scripts/setup.sh demo)
 """
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from .correlate import inventory
-from .correlate.timeline import Timeline
-from .pipeline import Pipeline
-from .sinks.influx import InfluxSink
-from .sources import open_input
-from .testbed import Influx1
+from ollama_ingest.correlate import inventory
+from ollama_ingest.correlate.timeline import Timeline
+from ollama_ingest.pipeline import Pipeline
+from ollama_ingest.sinks.influx import InfluxSink
+from ollama_ingest.sources import open_input
+
+from . import Influx1
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -56,8 +57,8 @@ def write_demo_timeline(db: Influx1, bucket: str, path: Path = ROOT / "out" / "t
     """The HTML timeline of everything backfilled (InfluxQL, as for InfluxDB 1.x), each host zoomed to its data."""
     from datetime import datetime, timedelta, timezone
 
-    from .report import InfluxQLReader, Window
-    from .timeline_html import write_timeline
+    from ollama_ingest.report import InfluxQLReader, Window
+    from ollama_ingest.timeline_html import write_timeline
 
     path.parent.mkdir(parents=True, exist_ok=True)
     window = Window(datetime(2000, 1, 1, tzinfo=timezone.utc), datetime.now(timezone.utc) + timedelta(days=3650))
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     bucket = "ollama"
     if args.keep:
-        from .testbed import serve
+        from . import serve
 
         state = serve.start()
         db = _Running(state["influxd_url"], state["url"])
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         print_table(summary_rows(db, bucket))
         print(f"\ntimeline: {write_demo_timeline(db, bucket)}")
         if args.keep:
-            from .testbed import serve
+            from . import serve
 
             print("\nThe database stays up:\n" + serve.describe(state))
         else:

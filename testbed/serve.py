@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .influx1 import Influx1
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DIR = ROOT / ".db"
 PREFERRED_PORT = 8086
 BUCKET = "ollama"
@@ -87,7 +87,7 @@ def start(d: Path = DEFAULT_DIR, timeout_s: float = 60.0) -> dict:
         return state
     d.mkdir(parents=True, exist_ok=True)
     with open(d / "serve.log", "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "ollama_ingest.testbed.serve", "run", "--dir", str(d)],
+        proc = subprocess.Popen([sys.executable, "-m", "testbed.serve", "run", "--dir", str(d)],
                                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
                                 cwd=ROOT)
     t0 = time.monotonic()
