@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import struct
-
 from ollama_ingest.entry import Entry
 from ollama_ingest.parse import ParseStats, parse_entry
 
@@ -23,23 +21,6 @@ def parse_one(message: str | bytes, **kw):
     assert not st.skipped, st.skipped
     assert len(evs) == 1, (evs, st.as_dict())
     return evs[0]
-
-
-def export_entry(fields: list[tuple[str, str | bytes]]) -> bytes:
-    """One entry in journal export format; non-printable values use the binary form."""
-    out = b""
-    for k, v in fields:
-        raw = v.encode() if isinstance(v, str) else v
-        printable = all(c >= 32 or c == 9 for c in raw)
-        try:
-            raw.decode()
-        except UnicodeDecodeError:
-            printable = False
-        if printable:
-            out += k.encode() + b"=" + raw + b"\n"
-        else:
-            out += k.encode() + b"\n" + struct.pack("<Q", len(raw)) + raw + b"\n"
-    return out + b"\n"
 
 
 class ListSink:

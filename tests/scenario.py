@@ -9,8 +9,10 @@ from ollama_ingest.correlate.timeline import Timeline
 from ollama_ingest.entry import Entry
 from ollama_ingest.events import ApiPs, Event, PsModel
 from ollama_ingest.parse import ParseStats, parse_entry
+from testbed import ollamalog as ol
 
 T0 = datetime(2025, 7, 22, 20, 0, 0, tzinfo=timezone.utc)
+ZONE = timezone(timedelta(hours=3))  # the server's: slog prints it, [GIN] and Go's log print its local time
 BLOBS = {
     "gemma3:12b": "e8ad13eff07a78d89926e9e8b882317d082ef5bf9768ad7b50fcdbbcd63748de",
     "qwen2.5-coder:7b": "60e05f2100071479f596b964f89f510f057ce397ea22f2833a0cfe029bfc2463",
@@ -24,47 +26,43 @@ def us(t: float) -> int:
     return int((T0 + timedelta(seconds=t)).timestamp() * 1_000_000)
 
 
+def at(t: float) -> datetime:
+    """The story's second ``t`` on the server's clock."""
+    return (T0 + timedelta(seconds=t)).astimezone(ZONE)
+
+
 def stamp(t: float) -> str:
-    d = (T0 + timedelta(seconds=t)).astimezone(timezone(timedelta(hours=3)))
-    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}+03:00"
+    return ol.slog_time(at(t))
 
 
 def slog(t: float, msg: str, level: str = "INFO", **kv) -> tuple[float, str]:
-    q = f'"{msg}"' if (" " in msg or not msg) else msg
-    rest = " ".join(f'{k.replace("__", ".")}={v}' for k, v in kv.items())
-    return t, f"time={stamp(t)} level={level} source=x.go:1 msg={q}" + (f" {rest}" if rest else "")
+    return t, ol.slog(stamp(t), msg, level, "x.go:1", **kv)
 
 
 def gin(t_end: float, latency: str, path: str = "/api/chat", method: str = "POST", status: int = 200):
-    d = (T0 + timedelta(seconds=t_end)).astimezone(timezone(timedelta(hours=3)))
-    return t_end, (f"[GIN] {d:%Y/%m/%d - %H:%M:%S} | {status} | {latency:>13} |       127.0.0.1 | "
-                   f'{method:<7} "{path}"')
+    return t_end, ol.gin(ol.gin_time(at(t_end)), status, latency, "127.0.0.1", method, path)
 
 
 def start_e(t: float, model: str, ctx: int = 8192, parallel: int = 2, embedding: bool = False):
-    emb = ""  # era C–E: --embedding says nothing about the model (early C passed it for all)
-    return slog(t, "starting llama server", cmd=f'"/usr/local/bin/ollama runner --model /usr/share/ollama/.ollama/'
-                f'models/blobs/sha256-{BLOBS[model]} --ctx-size {ctx} --batch-size 512{emb} --n-gpu-layers 49 '
-                f'--threads 6 --parallel {parallel} --port 39041"')
+    # era C–E: --embedding says nothing about the model (early C passed it for all): never written here
+    return slog(t, ol.STARTING["e"], cmd=f'"{ol.runner_cmd_e(path(model), ctx, parallel, 39041, threads=6)}"')
 
 
 def start_f(t: float, model: str):
     """v0.11.5–v0.24 ``starting runner``: only the model and the port in cmd."""
-    return slog(t, "starting runner", cmd=f'"/usr/local/bin/ollama runner --ollama-engine --model {path(model)} '
-                f'--port 41234"')
+    return slog(t, ol.STARTING["f"], cmd=f'"{ol.runner_cmd_f(path(model), 41234)}"')
 
 
 def start_g(t: float, model: str, ctx: int = 8192, parallel: int = 1):
-    return slog(t, "starting llama-server", cmd=f'"/usr/lib/ollama/llama-server --model {path(model)} --port 36183 '
-                f'--host 127.0.0.1 --no-webui --offline -c {ctx} -np {parallel} --log-verbosity 4"')
+    return slog(t, ol.STARTING["g"], cmd=f'"{ol.runner_cmd_g(path(model), 36183, ctx, parallel)}"')
 
 
 def path(model: str) -> str:
-    return f"/usr/share/ollama/.ollama/models/blobs/sha256-{BLOBS[model]}"
+    return ol.blob_path("/usr/share/ollama/.ollama/models", BLOBS[model])
 
 
 def started(t: float, seconds: float):
-    return slog(t, f"llama runner started in {seconds:.2f} seconds")
+    return slog(t, ol.started(seconds))
 
 
 def debug(t: float, msg: str, model: str, pid: int = 4066, **kv):
@@ -74,13 +72,11 @@ def debug(t: float, msg: str, model: str, pid: int = 4066, **kv):
 
 def golog(t: float, fileline: str, text: str):
     """A Go std-log line (v0.0.x–v0.1.20), in the +03:00 zone of ``stamp``."""
-    d = (T0 + timedelta(seconds=t)).astimezone(timezone(timedelta(hours=3)))
-    return t, f"{d:%Y/%m/%d %H:%M:%S} {fileline}: {text}"
+    return t, ol.golog(at(t), fileline, text)
 
 
 def runner_kv(model: str, pid: int = 4066) -> dict:
-    return {"runner__name": f"registry.ollama.ai/library/{model}", "runner__pid": pid,
-            "runner__model": path(model), "runner__num_ctx": 4096}
+    return ol.runner_attrs(model, pid, path(model))
 
 
 def systemd(t: float, msg: str):

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import export_entry
+from testbed import ollamalog as ol
+from testbed.journalform import export_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 JOURNAL_REMOTE = next((p for p in ("/lib/systemd/systemd-journal-remote", "/usr/lib/systemd/systemd-journal-remote")
@@ -108,30 +109,15 @@ def blob_of(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()
 
 
-def _slog_time(ts: float) -> str:
-    d = datetime.fromtimestamp(ts, timezone.utc)
-    return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond // 1000:03d}Z"
-
-
 def slog(msg: str, level: str = "INFO", source: str = "server.go:1", **kv) -> str:
-    q = f'"{msg}"' if (" " in msg or not msg) else msg
-    rest = " ".join(f"{k.replace('__', '.')}={v}" for k, v in kv.items())
-    return f"time={_slog_time(time.time())} level={level} source={source} msg={q}" + (f" {rest}" if rest else "")
-
-
-def gin_latency(ns: int) -> str:
-    if ns < 1_000_000:
-        return f"{ns / 1000:.3f}".rstrip("0").rstrip(".") + "µs"
-    if ns < 1_000_000_000:
-        return f"{ns / 1e6:.6f}".rstrip("0").rstrip(".") + "ms"
-    return f"{ns / 1e9:.9f}".rstrip("0").rstrip(".") + "s"
+    """A slog line printed now (a server in UTC)."""
+    return ol.slog(ol.slog_time(datetime.now(timezone.utc)), msg, level, source, **kv)
 
 
 def gin(latency_ns: int, path: str = "/api/chat", method: str = "POST", status: int = 200,
         client: str = "127.0.0.1") -> str:
-    d = datetime.now().astimezone()
-    return (f"[GIN] {d:%Y/%m/%d - %H:%M:%S} | {status} | {gin_latency(latency_ns):>13} | {client:>15} | "
-            f'{method:<7} "{path}"')
+    """A [GIN] line printed now, in this machine's local time as gin prints it."""
+    return ol.gin(ol.gin_time(datetime.now().astimezone()), status, ol.go_duration(latency_ns), client, method, path)
 
 
 MODELS = [("gemma3:12b", 8192, 2, False), ("qwen2.5-coder:7b", 4096, 1, False),
@@ -154,25 +140,23 @@ class OllamaSim:
 
     def boot(self) -> list[Line]:
         self.loaded.clear()
-        return [Line("Starting ollama.service - Ollama Service...", "systemd"),
-                Line("Started ollama.service - Ollama Service.", "systemd"),
-                Line(slog("server config", source="routes.go:1331",
-                          env='"map[OLLAMA_KEEP_ALIVE:5m0s OLLAMA_MAX_LOADED_MODELS:0 OLLAMA_NUM_PARALLEL:0]"')),
-                Line(slog("Listening on 127.0.0.1:11434 (version 0.12.3)", source="routes.go:1384")),
+        env = ol.env_map({"OLLAMA_KEEP_ALIVE": "5m0s", "OLLAMA_MAX_LOADED_MODELS": 0, "OLLAMA_NUM_PARALLEL": 0})
+        return [Line(ol.systemd_starting(), "systemd"),
+                Line(ol.systemd_started(), "systemd"),
+                Line(slog("server config", source="routes.go:1331", env=f'"{env}"')),
+                Line(slog(ol.listening("127.0.0.1:11434", "0.12.3"), source="routes.go:1384")),
                 Line(slog("inference compute", source="types.go:130", id="GPU-0", library="cuda",
                           compute="8.9", name="CUDA0", description='"NVIDIA GeForce RTX 4090"',
                           total='"23.5 GiB"', available='"22.9 GiB"'))]
 
     def load(self, name: str, ctx: int, parallel: int, embedding: bool) -> list[Line]:
         self.port += 1
-        emb = " --embedding" if embedding else ""
-        cmd = (f'"/usr/local/bin/ollama runner --model /usr/share/ollama/.ollama/models/blobs/sha256-{blob_of(name)} '
-               f'--ctx-size {ctx} --batch-size 512{emb} --n-gpu-layers 49 --threads 8 --parallel {parallel} '
-               f'--port {self.port}"')
-        out = [Line(slog("starting llama server", cmd=cmd))]
+        cmd = ol.runner_cmd_e(ol.blob_path("/usr/share/ollama/.ollama/models", blob_of(name)), ctx, parallel,
+                              self.port, embedding=embedding)
+        out = [Line(slog(ol.STARTING["e"], cmd=f'"{cmd}"'))]
         out += [Line(self.rng.choice(NOISE)) for _ in range(self.rng.randint(2, 8))]
         secs = self.rng.uniform(1.0, 9.0)
-        out.append(Line(slog(f"llama runner started in {secs:.2f} seconds", source="server.go:1272")))
+        out.append(Line(slog(ol.started(secs), source="server.go:1272")))
         self.loaded[name] = embedding
         # the request that triggered the load ends after it
         out.append(Line(gin(int((secs + self.rng.uniform(0.2, 3)) * 1e9),
@@ -182,9 +166,8 @@ class OllamaSim:
     def step(self) -> list[Line]:
         r = self.rng.random()
         if r < 0.04:
-            out = [Line("Stopping ollama.service - Ollama Service...", "systemd"),
-                   Line("ollama.service: Deactivated successfully.", "systemd"),
-                   Line("Stopped ollama.service - Ollama Service.", "systemd")]
+            out = [Line(ol.systemd_stopping(), "systemd"), Line(ol.systemd_deactivated(), "systemd"),
+                   Line(ol.systemd_stopped(), "systemd")]
             return out + self.boot()
         if r < 0.14:
             name, ctx, par, emb = self.rng.choice(self.models)

@@ -14,8 +14,9 @@ from ollama_ingest.pipeline import Pipeline
 from ollama_ingest.schema.point import Point
 from ollama_ingest.sinks.influx import InfluxSink
 from ollama_ingest.sources import open_input
+from testbed.journalform import export_entry
 
-from .helpers import ListSink, export_entry
+from .helpers import ListSink
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((ROOT / "fixtures").glob("*.export"))

@@ -33,8 +33,8 @@ from ollama_ingest.service import make_sink
 from ollama_ingest.sinks.influx import InfluxSink
 from testbed import V2Shim
 from testbed.faultproxy import Fault, FaultProxy
+from testbed.journalform import export_entry
 
-from .helpers import export_entry
 from .service_support import (
     ROOT,
     Daemon,

@@ -11,8 +11,7 @@ from ollama_ingest.schema.point import Point
 from ollama_ingest.sinks.influx import InfluxSink
 from ollama_ingest.sinks.lineprotocol import MAX_STRING_BYTES, TRUNCATED_MARK, to_line
 from ollama_ingest.sources import open_input
-
-from .helpers import export_entry
+from testbed.journalform import export_entry
 
 T0 = 1_753_226_783_000_000
 

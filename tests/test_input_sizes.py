@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from ollama_ingest.sources import open_input
-
-from .helpers import export_entry
+from testbed.journalform import export_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = 65536  # what the format sniffer reads first

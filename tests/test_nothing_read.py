@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import export_entry
+from testbed.journalform import export_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"

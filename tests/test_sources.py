@@ -14,8 +14,9 @@ from ollama_ingest.sources import open_input, sniff
 from ollama_ingest.sources.export import ExportReader
 from ollama_ingest.sources.jsonlines import JsonReader
 from ollama_ingest.sources.text import TextReader, parse_tz
+from testbed.journalform import export_entry
 
-from .helpers import ListSink, export_entry
+from .helpers import ListSink
 
 GIN = '[GIN] 2025/07/22 - 23:26:41 | 200 |  9.103921169s |      172.17.0.3 | POST     "/api/chat"'
 ANSI = "\x1b[97;42m[GIN]\x1b[0m colour"

@@ -20,6 +20,8 @@ import uuid
 
 import pytest
 
+from testbed import ollamalog as ol
+
 from .ollama_host import MODELS_DIR, SETTLE_WAIT_S, make_bed, record, step, wait_for
 from .service_support import COMPARE_EXCLUDE, Daemon, diff_dumps, dump
 
@@ -82,8 +84,7 @@ def test_points_arrive_with_names_from_the_manifests(bed):
     for i in range(10):
         ms = 1.0 + i / 1000 + random.random() / 10**6
         t0 = time.monotonic()
-        bed.say([f'[GIN] 2025/07/23 - 09:00:00 | 200 | {ms:.6f}ms |       127.0.0.1 | GET      "/api/version"'
-                 .encode()])
+        bed.say([ol.gin("2025/07/23 - 09:00:00", 200, f"{ms:.6f}ms", "127.0.0.1", "GET", "/api/version").encode()])
         q = f"SELECT latency_ms FROM ollama_request WHERE latency_ms = {float(f'{ms:.6f}')}"
         wait_for(lambda q=q: bed.influx.query(q, db=bed.db), 20, every=0.02)
         lat.append(time.monotonic() - t0)
