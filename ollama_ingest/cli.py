@@ -18,14 +18,12 @@ from datetime import datetime, timedelta, timezone
 from pydantic import ValidationError
 
 from . import __version__
+from .cli_options import add_group, add_verbose, cli_settings, setting_default
 from .parse.units import parse_duration_ns
 from .sources import FORMAT_HELP, FORMATS, InputError
 from .sources.clock import parse_tz
 
 log = logging.getLogger("ollama_ingest")
-
-SETTING = "(default: the setting {key}: {env}, config.toml, else {default})"
-
 
 def parse_when(text: str) -> datetime:
     """``2025-07-22``, ``2025-07-22T23:00:00+03:00``, or a duration ago: ``24h``, ``90m``, ``-2h30m``."""
@@ -61,48 +59,20 @@ def _tz(text: str):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _verbose(p: argparse.ArgumentParser, top: bool = False) -> None:
-    # on the top parser and on every subcommand, so `ollama-ingest backfill -v` works too
-    p.add_argument("-v", "--verbose", action="count", default=0 if top else argparse.SUPPRESS,
-                   help="more messages on stderr: -v for progress notes, -vv for debugging (default: warnings only)")
-
-
-def _influx_options(p: argparse.ArgumentParser, bucket_help: str = "bucket to write to") -> None:
-    p.add_argument("--url", help="InfluxDB URL " + SETTING.format(
-        key="url", env="OLLAMA_INGEST_URL / INFLUXDB_V2_URL", default="http://127.0.0.1:8086"))
-    p.add_argument("--org", help="InfluxDB organization " + SETTING.format(
-        key="org", env="OLLAMA_INGEST_ORG / INFLUXDB_V2_ORG", default="ollama"))
-    p.add_argument("--bucket", help=bucket_help + " " + SETTING.format(
-        key="bucket", env="OLLAMA_INGEST_BUCKET / INFLUXDB_V2_BUCKET", default="ollama"))
-    p.add_argument("--token-file", metavar="FILE", help="read the InfluxDB token from FILE (mode 0600) " + SETTING.format(
-        key="token / token_file", env="OLLAMA_INGEST_TOKEN / INFLUXDB_V2_TOKEN", default="the systemd credential "
-        "influx-token"))
-    p.add_argument("--ca-file", metavar="PEM", help="CA certificates to verify InfluxDB's TLS certificate with "
-                   + SETTING.format(key="ca_file", env="OLLAMA_INGEST_CA_FILE / INFLUXDB_V2_SSL_CA_CERT",
-                                    default="the system's CAs"))
-    p.add_argument("--insecure", action="store_true",
-                   help="do not verify InfluxDB's TLS certificate (default: verified; setting verify_ssl)")
-
-
-def _models_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--models-dir", action="append", default=[], metavar="DIR",
-                   help="an OLLAMA_MODELS tree (manifests/…) to name model blobs; repeatable (default: the setting "
-                        "models_dir, OLLAMA_MODELS and the usual places)")
-    p.add_argument("--ollama-url", help="Ollama's API, asked for model names " + SETTING.format(
-        key="ollama_url", env="OLLAMA_INGEST_OLLAMA_URL / OLLAMA_HOST", default="http://127.0.0.1:11434"))
+SERVICE_GROUPS = ("influx", "unit", "journal", "models")  # what `run` and `check` share
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ollama-ingest", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"ollama-ingest {__version__}")
-    _verbose(p, top=True)
+    add_verbose(p, top=True)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     b = sub.add_parser("backfill", help="read history (the journal, journal files, exports, text) into InfluxDB",
                        description="Read Ollama's history and write it to InfluxDB. A backfill replaces what earlier "
                                    "backfills wrote for the same hosts and time: re-running never doubles anything.")
-    _verbose(b)
+    add_verbose(b)
     b.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="a journal file or directory, an export, JSON or journalctl text file, Ollama's own log "
                         "(ollama serve, server.log, docker/compose/kubectl logs, Docker's json-file log), or - for "
@@ -112,8 +82,6 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--since", type=parse_when, metavar="WHEN",
                    help="only entries from WHEN on: ISO 8601, or a duration ago like 24h (default: the beginning)")
     b.add_argument("--until", type=parse_when, metavar="WHEN", help="only entries up to WHEN (default: the end)")
-    b.add_argument("--unit", help="the systemd unit of Ollama " + SETTING.format(
-        key="unit", env="OLLAMA_INGEST_UNIT", default="ollama.service"))
     b.add_argument("--year", type=int, help="the year of short text input, which has none (default: inferred from "
                                             "Ollama's own dates)")
     b.add_argument("--tz", type=_tz, help="the zone of times printed without one (journalctl short text, [GIN] and "
@@ -121,7 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
                                           "from Ollama's own dates)")
     b.add_argument("--host", help="the host tag of every entry (default: the host each input names, else this "
                                   "machine's name)")
-    _models_options(b)
     b.add_argument("--inventory", action="append", default=[], metavar="FILE",
                    help="model names from `ollama-ingest inventory --json` run on the Ollama host; repeatable "
                         "(default: none)")
@@ -129,9 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "(default: write to InfluxDB)")
     b.add_argument("--output", metavar="FILE", help="write the line protocol to FILE, for `influx write -f` "
                                                     "(default: write to InfluxDB)")
-    _influx_options(b)
-    b.add_argument("--batch-size", type=int, help="points per write " + SETTING.format(
-        key="batch_size", env="OLLAMA_INGEST_BATCH_SIZE", default="5000"))
     b.add_argument("--wait", action="store_true",
                    help="wait for InfluxDB to answer at the start (default: give up after 10 s with an error)")
     b.add_argument("--max-outage", type=parse_seconds, default=600.0, metavar="DURATION",
@@ -142,43 +106,46 @@ def build_parser() -> argparse.ArgumentParser:
                         "database without the v2 delete API (default: replace)")
     b.add_argument("--json", action="store_true",
                    help="the summary on stderr as one JSON object (default: readable on a terminal, JSON otherwise)")
+    for group in ("unit", "models", "influx", "writing"):
+        add_group(b, group)
 
     inv = sub.add_parser("inventory", help="list the models this host has: blob → names",
                          description="List the models this host has (manifests, the ollama CLI, the API).")
-    _verbose(inv)
+    add_verbose(inv)
     inv.add_argument("--json", action="store_true",
                      help="machine-readable, the file `backfill --inventory` takes elsewhere (default: a list)")
-    _models_options(inv)
     inv.add_argument("--no-cli", action="store_true", help="do not run the ollama CLI (default: run it if found)")
+    add_group(inv, "models")
 
     r = sub.add_parser("run", help="the service: follow the journal live and write to InfluxDB",
                        description="Follow the journal live and write to InfluxDB (what the systemd unit runs).")
-    _verbose(r)
-    _service_options(r)
-    r.add_argument("--batch-size", type=int, help="points per write " + SETTING.format(
-        key="batch_size", env="OLLAMA_INGEST_BATCH_SIZE", default="5000"))
+    add_verbose(r)
+    add_group(r, "writing")
     r.add_argument("--flush-interval", type=float, metavar="SECONDS", help="write at least this often "
-                   + SETTING.format(key="flush_interval_s", env="OLLAMA_INGEST_FLUSH_INTERVAL_S", default="1"))
+                   + setting_default("flush_interval_s", "OLLAMA_INGEST_FLUSH_INTERVAL_S", "1"))
     r.add_argument("--selfmon-interval", type=float, metavar="SECONDS",
-                   help="a self-monitoring point every SECONDS, 0: off " + SETTING.format(
-                       key="selfmon_interval_s", env="OLLAMA_INGEST_SELFMON_INTERVAL_S", default="60"))
+                   help="a self-monitoring point every SECONDS, 0: off " + setting_default(
+                       "selfmon_interval_s", "OLLAMA_INGEST_SELFMON_INTERVAL_S", "60"))
     r.add_argument("--start-at", choices=("head", "tail"), help="where to start without a checkpoint "
-                   + SETTING.format(key="start_at", env="OLLAMA_INGEST_START_AT", default="head"))
+                   + setting_default("start_at", "OLLAMA_INGEST_START_AT", "head"))
     r.add_argument("--follow-file", metavar="PATH", help="follow this log file instead of the journal: Ollama's "
                    "output, Docker's json-file log (/var/lib/docker/containers/ID/ID-json.log), docker/compose/"
-                   "kubectl logs; survives rotation by rename and by copytruncate " + SETTING.format(
-                       key="follow_file", env="OLLAMA_INGEST_FOLLOW_FILE", default="the journal"))
-    r.add_argument("--host", help="the host tag of every entry " + SETTING.format(
-        key="host", env="OLLAMA_INGEST_HOST", default="the host the input names, else this machine's name"))
+                   "kubectl logs; survives rotation by rename and by copytruncate " + setting_default(
+                       "follow_file", "OLLAMA_INGEST_FOLLOW_FILE", "the journal"))
+    r.add_argument("--host", help="the host tag of every entry " + setting_default(
+        "host", "OLLAMA_INGEST_HOST", "the host the input names, else this machine's name"))
+    for group in SERVICE_GROUPS:
+        add_group(r, group)
 
     c = sub.add_parser("check", help="check journal access, models dir, Ollama API, InfluxDB and the bucket",
                        description="Can the service do its job here? One line per check; exit 1 if one failed.")
-    _verbose(c)
-    _service_options(c)
+    add_verbose(c)
+    for group in SERVICE_GROUPS:
+        add_group(c, group)
 
     tl = sub.add_parser("timeline", help="draw the model lifecycle timeline from InfluxDB as one HTML page",
                         description="Read the timeline from InfluxDB and write it as one self-contained HTML page.")
-    _verbose(tl)
+    add_verbose(tl)
     tl.add_argument("--html", required=True, metavar="FILE",
                     help="write the page here; its directory must exist (required)")
     tl.add_argument("--since", type=parse_when, default="24h", metavar="WHEN",
@@ -198,49 +165,25 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--whole-window", dest="fit", action="store_const", const=False,
                      help="always draw the whole window (default: see --fit)")
     tl.add_argument("--title", help="the page title (default: Ollama model timeline)")
-    _influx_options(tl, bucket_help="bucket (InfluxQL: the database) to read")
+    add_group(tl, "influx", bucket="bucket (InfluxQL: the database) to read")
     return p
 
 
-def _service_options(p: argparse.ArgumentParser) -> None:
-    _influx_options(p)
-    p.add_argument("--unit", help="the systemd unit of Ollama " + SETTING.format(
-        key="unit", env="OLLAMA_INGEST_UNIT", default="ollama.service"))
-    p.add_argument("--journal-file", action="append", default=[], metavar="FILE",
-                   help="follow this .journal file instead of the local journal; repeatable (default: the local "
-                        "journal)")
-    p.add_argument("--journal-dir", metavar="DIR", help="follow the journal files in DIR (default: the local journal)")
-    p.add_argument("--state-dir", metavar="DIR", help="checkpoint directory " + SETTING.format(
-        key="state_dir", env="OLLAMA_INGEST_STATE_DIR", default="$STATE_DIRECTORY or /var/lib/ollama-ingest"))
-    _models_options(p)
-
-
-def _influx_cli(args) -> dict:
-    return {"url": args.url, "org": args.org, "bucket": args.bucket, "token_file": args.token_file,
-            "ca_file": args.ca_file, "verify_ssl": False if args.insecure else None}
-
-
-def _service_settings(args):
+def _service_settings(args, **more):
+    """``run``'s and ``check``'s settings: their options on top; the service's --models-dir replaces the
+    setting models_dir (a backfill's adds to it)."""
     from .config import load_settings
 
-    cli = {
-        **_influx_cli(args), "unit": args.unit,
-        "journal_files": args.journal_file or None, "journal_dir": args.journal_dir,
-        "state_dir": args.state_dir, "models_dir": args.models_dir or None, "ollama_url": args.ollama_url,
-        "batch_size": getattr(args, "batch_size", None),
-        "flush_interval_s": getattr(args, "flush_interval", None),
-        "selfmon_interval_s": getattr(args, "selfmon_interval", None),
-        "start_at": getattr(args, "start_at", None),
-        "follow_file": getattr(args, "follow_file", None), "host": getattr(args, "host", None),
-    }
-    return load_settings(cli)
+    return load_settings({**cli_settings(args), "models_dir": args.models_dir or None, **more})
 
 
 def cmd_run(args) -> int:
     from .service import configure_logging, run_service
 
     configure_logging(args.verbose)
-    return run_service(lambda: _service_settings(args))
+    run_only = {"flush_interval_s": args.flush_interval, "selfmon_interval_s": args.selfmon_interval,
+                "start_at": args.start_at, "follow_file": args.follow_file, "host": args.host}
+    return run_service(lambda: _service_settings(args, **run_only))
 
 
 def cmd_check(args) -> int:
@@ -255,7 +198,7 @@ def cmd_inventory(args) -> int:
     from .config import load_settings
     from .correlate import inventory
 
-    settings = load_settings({"ollama_url": args.ollama_url})
+    settings = load_settings(cli_settings(args))
     infos, names = gather_names(settings, args.models_dir, use_cli=not args.no_cli)
     if args.json:
         print(inventory.dump(infos))
@@ -273,8 +216,7 @@ def _settings(args):
     """backfill's settings: the same sources and one-line errors (exit 2) as ``run``/``check``."""
     from .config import load_settings
 
-    return load_settings({**_influx_cli(args), "batch_size": args.batch_size, "unit": args.unit,
-                          "ollama_url": args.ollama_url})
+    return load_settings(cli_settings(args))
 
 
 def cmd_backfill(args) -> int:

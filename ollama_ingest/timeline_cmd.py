@@ -8,12 +8,12 @@ from pathlib import Path
 
 
 def run_timeline(args) -> int:
+    from .cli_options import cli_settings
     from .config import load_settings
     from .report import FluxReader, InfluxQLReader, ReadError, Window
     from .timeline_html import write_timeline
 
-    settings = load_settings({"url": args.url, "org": args.org, "bucket": args.bucket, "token_file": args.token_file,
-                              "ca_file": args.ca_file, "verify_ssl": False if args.insecure else None})
+    settings = load_settings(cli_settings(args))
     stop = args.until or datetime.now(timezone.utc)
     if args.since >= stop:
         print("ollama-ingest: --since must be before --until", file=sys.stderr)

@@ -141,3 +141,21 @@ def test_inventory_and_backfill_ask_the_configured_ollama(ollama_api, tmp_path, 
     bf = run([sys.executable, "-m", "ollama_ingest.cli", "backfill", "--dry-run", str(log), *args])
     assert bf.returncode == 0, bf.stderr
     assert _Ollama.hits == ["/api/tags"]  # backfill asked the same Ollama for its model names
+
+
+def test_each_subcommand_hands_over_the_settings_of_its_own_options():
+    from ollama_ingest.cli_options import cli_settings
+
+    p = cli.build_parser()
+    influx = {"url": "http://127.0.0.1:1", "org": None, "bucket": "b", "token_file": None, "ca_file": None,
+              "verify_ssl": False}
+    given = ["--url", "http://127.0.0.1:1", "--bucket", "b", "--insecure"]
+    assert cli_settings(p.parse_args(["timeline", "--html", "x", *given])) == influx
+    assert cli_settings(p.parse_args(["backfill", "x", *given, "--unit", "u", "--batch-size", "7"])) == \
+        {**influx, "unit": "u", "batch_size": 7, "ollama_url": None}
+    assert cli_settings(p.parse_args(["check", *given, "--journal-file", "j"])) == \
+        {**influx, "unit": None, "journal_files": ["j"], "journal_dir": None, "state_dir": None, "ollama_url": None}
+    assert cli_settings(p.parse_args(["run", "--batch-size", "3"]))["batch_size"] == 3
+    assert cli_settings(p.parse_args(["inventory", "--ollama-url", "http://127.0.0.1:2"])) == \
+        {"ollama_url": "http://127.0.0.1:2"}
+    assert cli_settings(p.parse_args(["check"]))["verify_ssl"] is None  # not given: the setting decides
