@@ -1,7 +1,7 @@
 """The service's checkpoint: the journal cursor and the correlator state that goes with it, saved together.
 
 A checkpoint is written only after the sink acknowledged every point derived from the entries up to the
-cursor, so resuming from it (seek to the cursor, step past its entry, feed the saved state) produces
+cursor (docs/design.md §10), so resuming from it (seek to the cursor, step past its entry, feed the saved state) produces
 exactly what an uninterrupted run would have.
 
 File layout (one file, replaced atomically: temp file in the same directory, fsync, rename, fsync dir)::

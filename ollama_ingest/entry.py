@@ -1,7 +1,7 @@
 """One journal entry as every source hands it to the parsers, the one function that builds it, and the
 contract every source keeps.
 
-The rules, in one place (``make_entry``):
+The rules, in one place (``make_entry``; docs/design.md §8):
 
 - ``message`` is ``str`` when the payload is valid UTF-8 and ``bytes`` otherwise, so nothing is lost;
 - ``unit`` is the entry's own unit (``_SYSTEMD_UNIT``), except for systemd's own lines (PID 1), whose

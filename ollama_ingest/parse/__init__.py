@@ -2,7 +2,8 @@
 
 Most entries are llama.cpp/runner noise, so the dispatch is ordered by cost: a prefix check,
 then the ``msg`` value pulled out without tokenizing, then one dict lookup. Only lines whose
-``msg`` is known get a full logfmt parse.
+``msg`` is known get a full logfmt parse. Pure: an entry gives events or a counted skip, never an
+exception (docs/design.md §8).
 """
 
 from __future__ import annotations
