@@ -53,7 +53,6 @@ class Checkpoint:
     saved_at: float = 0.0
     counters: dict = field(default_factory=dict)  # self-monitoring totals when it was saved (may be empty)
     open_sessions: list = field(default_factory=list)  # the sessions open then, as written (dicts)
-    extra: dict = field(default_factory=dict)
 
 
 def save(directory: Path, cursor: str, seq: int, state: dict, *, name: str = FILENAME,

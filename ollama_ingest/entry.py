@@ -43,14 +43,6 @@ class Entry:
         return m if isinstance(m, str) else m.decode("utf-8", "replace")
 
 
-def decode_message(raw: bytes) -> str | bytes:
-    """The payload as ``str`` if it is valid UTF-8, else the bytes themselves."""
-    try:
-        return raw.decode()
-    except UnicodeDecodeError:
-        return raw
-
-
 def make_entry(ts_us: int, message: str | bytes, host: str = "", pid: int = 0, own_unit: str = "",
                unit_field: str = "", ident: str = "", cursor: str = "", seq: int = 0) -> Entry:
     """The one way to build an Entry (see the module's rules). ``own_unit`` is ``_SYSTEMD_UNIT``,

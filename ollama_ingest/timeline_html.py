@@ -32,7 +32,6 @@ PLOT_X = LABEL_W + 12
 PLOT_W = WIDTH - PLOT_X - PAD_R
 
 AUTO_FIT_SHARE = 0.1
-COLORS = {"session": "#9e9e9e", "load": "#3d71d9", "request": "#37a852", "warning": "#f2c94c", "unload": "#e02f44"}
 LEGEND = (("session", "session: loaded, from load start to unload"), ("load", "model load"),
           ("request", "request (start → end)"), ("warning", "warning"), ("unload", "unload"))
 _STEPS_MS = [s * 1000 for s in (1, 2, 5, 10, 15, 30)] + [m * 60_000 for m in (1, 2, 5, 10, 15, 30)] + \

@@ -10,7 +10,7 @@ Faults, applied to requests whose path starts with one of ``paths`` (default: th
 - ``status``: answer ``status`` itself (429 with ``retry_after``, 503, 413 …) without forwarding;
   ``min_lines`` lets it pass requests whose body has fewer lines (a 413 for one line is not a fault).
 
-``fail_next(kind, times, **params)`` schedules faults for the next requests; when the schedule is empty,
+``schedule`` (a deque of ``Fault``) holds faults for the next requests; when the schedule is empty,
 ``chooser(path)`` (if set) may return a ``Fault`` for each request (random mixes, "fail everything").
 ``counts`` says what it did, ``seen`` holds the ``time.monotonic()`` of each matching request.
 Optionally TLS (``ssl_context``), for the certificate-verification tests. Stdlib only.
@@ -51,9 +51,6 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._conns: set[socket.socket] = set()
-
-    def fail_next(self, kind: str, times: int = 1, **params) -> None:
-        self.schedule.extend([Fault(kind, **params)] * times)
 
     @property
     def faults(self) -> int:

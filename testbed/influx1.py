@@ -94,7 +94,7 @@ class Influx1:
         self.dir = Path(workdir or tempfile.mkdtemp(prefix="influx1-")).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config, self.log = self.dir / "influxd.toml", self.dir / "influxd.log"
-        self.start_timeout, self.startup_seconds = start_timeout, 0.0
+        self.start_timeout = start_timeout
         self.http_port = self.rpc_port = 0
         self.proc: subprocess.Popen | None = None
         self.shim = V2Shim("http://127.0.0.1:1", token=token)
@@ -141,7 +141,6 @@ class Influx1:
                     f"influxd exited with {self.proc.returncode} at start:\n{self._log_tail()}"
                 )
             if self.ping():
-                self.startup_seconds = time.monotonic() - t0
                 return
             time.sleep(0.02)
         self._kill()

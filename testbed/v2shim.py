@@ -59,7 +59,6 @@ class V2Shim:
         self.backend = (u.hostname, u.port or 80)
         self.token, self.timeout, self.down_status = token, timeout, down_status
         self.v2_conflicts = v2_conflicts
-        self.deletes = 0  # delete requests seen
         self._faults: collections.deque = collections.deque()
         self._server: ThreadingHTTPServer | None = None
         self.url = ""
@@ -206,7 +205,6 @@ class _Handler(BaseHTTPRequestHandler):
         self._proxy("POST", path, body, headers, bucket=q["bucket"])
 
     def _delete(self, q: dict, body: bytes) -> None:
-        self.shim.deletes += 1
         if not q.get("bucket"):
             return self._error(400, "bucket not specified")
         try:

@@ -84,11 +84,6 @@ class OllamaClock:
         self.assumed_local = False
         self.local_times = 0  # [GIN] / Go-log times converted
 
-    def time_of(self, msg: str) -> int | None:
-        """µs of the line's own time, else the last time seen (None before the first)."""
-        us = self.own_time(msg)
-        return self.last_us if us is None else us
-
     def own_time(self, msg: str) -> int | None:
         """µs of the line's own time (it becomes the last time seen), None if it has none."""
         us = self._own_time(msg)

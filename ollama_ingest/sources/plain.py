@@ -66,7 +66,6 @@ class LineDecoder:
         self.clocks: dict[str, OllamaClock] = {}
         self.partial: dict[tuple[str, str], str] = {}  # CRI "P" lines waiting for their "F"
         self.containers: dict[str, int] = {}
-        self.stamped = 0  # lines with a time prefix (docker -t, kubectl --timestamps, CRI)
 
     def clock(self, container: str) -> OllamaClock:
         c = self.clocks.get(container)
@@ -142,7 +141,6 @@ class LineDecoder:
         clock = self.clock(container)
         own = ts is not None
         if own:
-            self.stamped += 1
             clock.last_us = ts
         else:
             ts = clock.own_time(msg)
