@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from .sinks.backoff import MAX_BACKOFF_S
+
 log = logging.getLogger("ollama_ingest.config")
 
 DEFAULT_CONFIG = "/etc/ollama-ingest/config.toml"
@@ -132,7 +134,7 @@ class Settings(BaseSettings):
     timeout_s: float = Field(10.0, gt=0)
     batch_size: int = Field(5000, ge=1)
     flush_interval_s: float = Field(1.0, gt=0)
-    max_backoff_s: float = Field(5.0, gt=0)
+    max_backoff_s: float = Field(MAX_BACKOFF_S, gt=0)  # the one default (sinks/backoff.py)
     # -- the journal ------------------------------------------------------------------------------
     unit: str = "ollama.service"
     journal_files: list[Path] = []  # follow these .journal files instead of the local journal

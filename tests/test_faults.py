@@ -49,7 +49,7 @@ from .service_support import (
 )
 
 TOKEN = "tok-Q7x-DISTINCTIVE-9c41e0b2"
-DEFAULT_BACKOFF_S = Settings.model_fields["max_backoff_s"].default  # the service's max_backoff_s (5 s)
+DEFAULT_BACKOFF_S = Settings.model_fields["max_backoff_s"].default  # the one default of max_backoff_s (5 s)
 SETTLE_WAIT_S = 6.5  # held requests + settle_s + a tick (as in test_service_drills)
 
 

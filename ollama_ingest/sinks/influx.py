@@ -20,20 +20,17 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 
 from ..schema.point import Point
+from .backoff import MAX_BACKOFF_S, MIN_RETRY_GAP_S, Backoff
 from .failures import _describe, _error_message, _retry_after, _transport_errors, _transport_kind
 from .lineprotocol import to_line
 from .tls import tls_is_permanent, tls_message
 
 log = logging.getLogger("ollama_ingest.influx")
-
-MIN_RETRY_GAP_S = 0.1  # never more than 10 attempts a second, whatever Retry-After says
-MAX_RETRY_AFTER_S = 300.0
 
 TOKEN_SETTING = ("token (OLLAMA_INGEST_TOKEN / INFLUXDB_V2_TOKEN, token_file, or the systemd credential "
                  "influx-token)")
@@ -50,7 +47,7 @@ class FlushAborted(Exception):
 class InfluxSink:
     def __init__(self, url: str, org: str, bucket: str, token: str, *, batch_size: int = 5000,
                  flush_interval_s: float = 1.0, timeout_s: float = 10.0, verify_ssl: bool = True,
-                 max_backoff_s: float = 30.0, sleep: Callable[[float], None] = time.sleep,
+                 max_backoff_s: float = MAX_BACKOFF_S, sleep: Callable[[float], None] = time.sleep,
                  ca_file: str | None = None) -> None:
         from influxdb_client import InfluxDBClient
         from influxdb_client.service.write_service import WriteService
@@ -78,7 +75,6 @@ class InfluxSink:
         self.drop_reasons: Counter[str] = Counter()
         self._logged: set[str] = set()
         self._down_since: float | None = None
-        self._rng = random.Random()
 
     # -- public ------------------------------------------------------------------------------
     def add(self, points: Iterable[Point]) -> None:
@@ -217,7 +213,7 @@ class InfluxSink:
         from influxdb_client.service.delete_service import DeleteService
 
         body = DeletePredicateRequest(start=start, stop=stop, predicate=predicate)
-        backoff = 0.5
+        backoff = Backoff(self.max_backoff_s)
         while True:
             timeout_ms = int(self.timeout_s * 1000)
             if self.deadline is not None:
@@ -251,8 +247,7 @@ class InfluxSink:
                     log.warning("InfluxDB is back after %.1f s; writing again", time.monotonic() - self._down_since)
                     self._down_since = None
                 return
-            self._pause(max(MIN_RETRY_GAP_S, backoff * self._rng.uniform(0.5, 1.0)))
-            backoff = min(backoff * 2, self.max_backoff_s)
+            self._pause(backoff.pause())
 
     # -- internals -----------------------------------------------------------------------------
     def _once(self, key: str, level: int, msg: str, *args) -> None:
@@ -286,7 +281,7 @@ class InfluxSink:
     def _write(self, lines: list[str]) -> None:
         from influxdb_client.rest import ApiException
 
-        backoff = 0.5
+        backoff = Backoff(self.max_backoff_s)
         while True:
             try:
                 self._post(lines)
@@ -315,25 +310,24 @@ class InfluxSink:
                         raise SinkConfigError(tls_message(self.url, exc)) from None
                     self._outage(f"InfluxDB at {self.url}: {_error_message(exc)} "
                                  "(verify_ssl / --insecure if the certificate is self-signed)")
-                    wait = backoff
+                    wait = backoff.pause()
                 else:
                     self.write_errors[f"http {status}"] += 1
                     after = _retry_after(exc)
                     self._outage(f"InfluxDB answered {status} ({_error_message(exc)[:120]})"
                                  + (f", Retry-After {after:g} s" if after is not None else ""))
-                    wait = after if after is not None else backoff
+                    wait = backoff.pause(after)
             except _transport_errors() as exc:  # urllib3's NewConnectionError etc. are not InfluxDB errors
                 self.write_errors[_transport_kind(exc)] += 1
                 self._outage(f"InfluxDB unreachable at {self.url}: {_describe(exc)}")
-                wait = backoff * self._rng.uniform(0.5, 1.0)
+                wait = backoff.pause()
             else:
                 self.written += len(lines)
                 if self._down_since is not None:
                     log.warning("InfluxDB is back after %.1f s; writing again", time.monotonic() - self._down_since)
                     self._down_since = None
                 return
-            self._pause(max(MIN_RETRY_GAP_S, min(wait, MAX_RETRY_AFTER_S)))
-            backoff = min(backoff * 2, self.max_backoff_s)
+            self._pause(wait)
 
     def _pause(self, seconds: float) -> None:
         if self.deadline is not None:
