@@ -80,22 +80,22 @@ class OutageWatch:
 
 
 def wait_for_database(sink: InfluxSink, wait: bool) -> None:
-    """Return once InfluxDB answers ``/ping``; without ``wait`` give up after ``START_GIVE_UP_S`` with one line
-    naming the URL. A TLS failure is a ``SinkConfigError`` at once."""
+    """Return once InfluxDB answers (``probe``); without ``wait`` give up after ``START_GIVE_UP_S`` with one
+    line naming the URL. A TLS failure is a ``SinkConfigError`` at once."""
     t0 = last = time.monotonic()
     while True:
-        try:
-            sink.ping(timeout_s=min(sink.timeout_s, 5.0))
+        o = sink.probe(timeout_s=min(sink.timeout_s, 5.0))
+        if o.ok:
             return
-        except ConnectionError as exc:
-            why = str(exc)
+        if o.kind == "fatal":
+            raise SinkConfigError(o.why)
         waited = time.monotonic() - t0
         if not wait and waited >= START_GIVE_UP_S:
-            raise SinkConfigError(f"{why}; nothing answered for {waited:.0f} s. Start InfluxDB, fix the setting url "
-                                  "(--url, OLLAMA_INGEST_URL / INFLUXDB_V2_URL), or give --wait to wait for it")
+            raise SinkConfigError(f"{o.why}; nothing answered for {waited:.0f} s. Start InfluxDB, fix the setting "
+                                  "url (--url, OLLAMA_INGEST_URL / INFLUXDB_V2_URL), or give --wait to wait for it")
         if wait and time.monotonic() - last >= STATUS_EVERY_S:
             last = time.monotonic()
-            log.warning("waiting for InfluxDB (%.0f s): %s", waited, why)
+            log.warning("waiting for InfluxDB (%.0f s): %s", waited, o.why)
         time.sleep(1.0)
 
 

@@ -167,8 +167,7 @@ def check_ollama(s: Settings) -> Result:
 def check_influx(s: Settings) -> Result:
     from .schema.point import Point
     from .selfmon import hostname
-    from .sinks.influx import InfluxSink, SinkConfigError
-    from .sinks.lineprotocol import to_line
+    from .sinks.influx import InfluxSink
 
     try:
         token = s.resolved_token()
@@ -177,17 +176,16 @@ def check_influx(s: Settings) -> Result:
     sink = InfluxSink(s.url, s.org, s.bucket, token, timeout_s=min(s.timeout_s, 5.0), verify_ssl=s.verify_ssl,
                       ca_file=s.ca_file)
     try:
-        try:
-            sink.ping()
-        except SinkConfigError as exc:  # TLS: the certificate error itself
-            return False, str(exc)
-        except ConnectionError as exc:
-            return False, f"no answer from {s.url}/ping (url / INFLUXDB_V2_URL): {exc}"
-        line = to_line(Point("ollama_ingest", {"host": hostname()}, {"check": True}, time.time_ns()))
-        ok, what = sink.probe(line)
+        o = sink.probe()  # /ping: does anything answer there?
+        if o.kind == "fatal":  # TLS: the certificate error itself
+            return False, o.why
+        if not o.ok:
+            return False, f"no answer from {s.url}/ping (url / INFLUXDB_V2_URL): {o.why}"
+        o = sink.probe(Point("ollama_ingest", {"host": hostname()}, {"check": True}, time.time_ns()))
         token_from = s.token_source()
-        if ok:
+        if o.ok:
             return True, f"{s.url}: bucket {s.bucket!r} (org {s.org!r}) writable, token from {token_from}"
+        what = o.why if o.kind in ("fatal", "retry") else f"InfluxDB refused the check point ({o.why})"
         return False, f"{what} (token from {token_from})"
     finally:
         sink.client.close()

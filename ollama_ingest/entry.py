@@ -88,6 +88,31 @@ class Source(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one request of a sink came to (``step``, ``probe``), as the writer classified the answer. The
+    writer never waits: the caller waits ``delay_s`` (until ``at``, ``time.monotonic()``) before the next.
+
+    - ``ack``: the points were taken (only then may a caller move its checkpoint);
+    - ``retry``: unavailable (connection, timeout, 429, 5xx): the same points again at ``at``;
+    - ``split``: too large (413): the batch was cut in halves, written next (a single point is dropped);
+    - ``reject``: the batch holds a point the database refuses (400/422): halves until it is alone, then
+      only it is dropped (counted in ``dropped``);
+    - ``fatal``: what only the user can fix (token, bucket, org, certificate): ``why`` names the setting.
+    """
+
+    kind: str  # ack | retry | split | reject | fatal
+    points: int = 0  # points the request carried
+    delay_s: float = 0.0  # wait this long before the next request
+    at: float = 0.0  # time.monotonic() of the next request (now + delay_s)
+    why: str = ""  # one line for people (never the token)
+    cause: str = ""  # the write_errors key the failed attempt was counted under ("" when not counted)
+
+    @property
+    def ok(self) -> bool:
+        return self.kind == "ack"
+
+
 class Follower(Protocol):
     """What the service follows live: the journal (sources/journal.py) or a log file (sources/follow.py).
 

@@ -265,11 +265,12 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         and token. Refused: ``SinkConfigError`` (the unit fails, STATUS says why). Unavailable: READY all
         the same, in a deliberate "waiting for InfluxDB" state (the journal is the buffer)."""
         pt = self._selfmon_point()
-        contact = getattr(self.sink, "contact", None)
-        why = contact(pt) if contact is not None else "no database"
-        if why is not None:
+        o = self.sink.probe(pt)
+        if o.kind == "fatal":
+            raise SinkConfigError(o.why)
+        if o.kind == "retry":
             self.sink.add([pt])  # written when the database answers
-            self._waiting_for_db = why if contact is not None else None
+            self._waiting_for_db = o.why
 
     # -- the loop ------------------------------------------------------------------------------
     def _read_slice(self) -> int:

@@ -185,7 +185,7 @@ def test_a_server_answering_413_to_everything_is_not_hammered_either(influx_db, 
     sink.add(pts(8))
     sink.flush()
     assert proxy.counts["requests"] == 15 and sink.write_errors == {"http 413": 15}
-    assert pauses == [0.1] * 15  # ≤ 10 attempts a second
+    assert pauses == [0.1] * 14  # between the 15 requests: ≤ 10 attempts a second
     assert sink.dropped == 8  # a single point still refused is dropped (and counted), as designed
 
 
@@ -390,9 +390,9 @@ def test_the_token_is_not_in_exception_texts_nor_in_the_settings(influx, monkeyp
     try:
         for url in (refusing.url, f"http://127.0.0.1:{closed_port()}"):
             sink = InfluxSink(url, "o", "b", TOKEN, timeout_s=1.0)
-            texts.append(sink.probe("m v=1 1")[1])
+            texts.append(sink.probe(pts(1)[0]).why)
             try:  # the raw attempt: influxdb-client's and urllib3's own exceptions
-                sink._post(["m v=1 1"])
+                sink._request("write", ["m v=1 1"], None, None)
             except Exception as exc:
                 texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
             sink.add(pts(1))
@@ -460,14 +460,15 @@ def test_tls_is_verified_by_default_and_insecure_turns_it_off_with_a_warning(inf
         conf = sink.client.api_client.configuration
         assert conf.verify_ssl is True
         assert sink.client.api_client.rest_client.pool_manager.connection_pool_kw["cert_reqs"] == ssl.CERT_REQUIRED
-        ok, what = sink.probe("m v=1 1")
+        o = sink.probe(pts(1)[0])
+        ok, what = o.ok, o.why
         assert not ok and "CERTIFICATE_VERIFY_FAILED" in what and "--insecure" in what and "\n" not in what
         sink.client.close()
     # verify_ssl = false / --insecure: off
     sink = make_sink(load_settings({"url": url, "bucket": db, "verify_ssl": False}), time.sleep)
     assert sink.client.api_client.configuration.verify_ssl is False
     assert sink.client.api_client.rest_client.pool_manager.connection_pool_kw["cert_reqs"] == ssl.CERT_NONE
-    assert sink.probe("m v=1 2") == (True, "write accepted")
+    assert sink.probe(pts(1)[0]).ok
     sink.client.close()
     # the CLI: backfill --insecure writes (and warns); without it, it fails on the certificate and says why
     export = write_export(tmp_path / "x.export")

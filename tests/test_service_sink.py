@@ -192,12 +192,14 @@ def test_a_request_never_outlives_the_deadline(influx_db):
 def test_probe_reports_without_retrying(influx_db):
     influx, db = influx_db
     sink = InfluxSink(influx.v2_url, "o", db, "t")
-    assert sink.probe("m v=1 1") == (True, "write accepted")
+    assert sink.probe().ok and sink.probe(pts(1)[0]).ok and count(influx, db) == 1
     influx.shim.fail_next(503, "busy")
-    ok, what = sink.probe("m v=1 2")
-    assert not ok and "503" in what
+    o = sink.probe(pts(2)[1])
+    assert o.kind == "retry" and "503" in o.why and sink.pending == 0
+    assert count(influx, db) == 1  # not retried
     sink.client.close()
     dead = InfluxSink(f"http://127.0.0.1:{closed_port()}", "o", db, "t")
-    ok, what = dead.probe("m v=1 3")
-    assert not ok and "unreachable" in what
+    for o in (dead.probe(), dead.probe(pts(1)[0])):
+        assert o.kind == "retry" and "unreachable" in o.why
+    assert dead.write_errors == {"connection": 1}  # the write is counted, the ping is not
     dead.client.close()
