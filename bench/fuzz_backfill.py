@@ -87,11 +87,14 @@ class CountSink:
             to_line(p)
             self.written += 1
 
+    pending = 0  # kept (counted) at once: nothing is ever held
+    retry_at = None
+
     def due(self) -> bool:
         return False
 
-    def flush(self) -> None:
-        pass
+    def step(self, timeout_s=None):
+        raise AssertionError("nothing is pending: never called")
 
 
 def main() -> int:

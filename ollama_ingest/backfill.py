@@ -173,7 +173,7 @@ def _backfill(args, settings: Settings) -> int:
             influx.client.close()
             raise
         sink = influx
-    pipeline = Pipeline(Timeline(names), sink, unit=settings.unit)
+    pipeline = Pipeline(Timeline(names), sink, unit=settings.unit, writer=lambda s: s.flush())
     if influx is not None and not args.no_replace:
         from .sinks.replace import ReplacingSink
 

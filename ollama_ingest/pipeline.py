@@ -1,23 +1,31 @@
-"""sources → parse → correlate → sink, and the counts a run reports."""
+"""sources → parse → correlate → sink, and the counts a run reports.
+
+The sink only buffers; ``writer`` writes what it holds once it is due (``drain.drain``: one request after
+another, pausing as each outcome says; ``backfill`` passes its own pause, which reports an outage and bounds
+it). The service passes no writer: its loop writes, and waits in ``select`` meanwhile.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import islice
 
 from .correlate.contract import Correlator
 from .entry import Entry, Source
 from .parse import ParseStats, parse_entry
+from .sinks.drain import drain
 
 log = logging.getLogger("ollama_ingest.pipeline")
 
 
 class Pipeline:
-    def __init__(self, timeline: Correlator, sink, unit: str | None = "ollama.service") -> None:
+    def __init__(self, timeline: Correlator, sink, unit: str | None = "ollama.service",
+                 writer: Callable[[object], object] | None = drain) -> None:
         self.timeline = timeline
         self.sink = sink
+        self.writer = writer  # writes what the sink holds (None: the caller does)
         self.unit = unit
         self.stem = unit.removesuffix(".service").lower() if unit else None
         self.stats = ParseStats()
@@ -44,6 +52,8 @@ class Pipeline:
 
     def feed(self, entries: Iterable[Entry]) -> None:
         stats, feed, add, wanted, spans = self.stats, self.timeline.feed, self._add, self.wanted, self.spans
+        writer = self.writer
+        due = self.sink.due if writer is not None else None
         for e in entries:
             if not wanted(e):
                 self.other_unit += 1
@@ -66,8 +76,8 @@ class Pipeline:
                         continue
                     if pts:
                         add(pts)
-            elif self.sink.due():
-                self.sink.flush()
+            if due is not None and due():
+                writer(self.sink)
 
     def run(self, sources: Iterable[Source]) -> dict:
         from .sources.report import input_report
@@ -87,7 +97,8 @@ class Pipeline:
                 src, entries=st.entries - entries + sum(other.values()), ollama=(st.entries - entries)
                 - (st.noise - noise), other_unit=other, unit=self.unit, first=[e.text[:120] for e in first]))
         self.finish()
-        self.sink.flush()
+        if self.writer is not None:
+            self.writer(self.sink)
         return self.summary()
 
     def _correlate_error(self, event, exc: Exception) -> None:

@@ -67,6 +67,9 @@ class SelfReport:
         self.sink.add([self._selfmon_point()])
 
     def status_text(self) -> str:
+        if self.sink.outage_s > 0:
+            return (f"InfluxDB unavailable: holding {self.sink.pending} points, not reading the journal until "
+                    "it is back")
         c = self.counters()
         lag = ""
         if self.follower is not None and self.follower.ts_us is not None:

@@ -4,9 +4,10 @@ The loop (one thread):
 
 - read entries with the low-level journal reader and feed them one by one to the pipeline (parse →
   correlate → sink buffer), in slices of at most ``SLICE_ENTRIES`` entries / ``SLICE_S`` seconds;
-- the sink writes a batch when it is full (``batch_size``) or its oldest point is ``flush_interval_s``
-  old; a write blocks, retrying, until the database acknowledged it, so while the database is down
-  nothing more is read and memory stays bounded: the journal is the buffer;
+- the sink only buffers; the loop writes a batch when it is full (``batch_size``) or its oldest point is
+  ``flush_interval_s`` old, one request per turn (``step``). The sink says what the answer came to and when
+  to try again; it never waits itself. While a batch waits for a retry (or one is full) nothing more is read,
+  so memory stays bounded: the journal is the buffer;
 - when nothing is buffered any more (everything acknowledged) the checkpoint, the cursor of the last
   fed entry together with the pickled correlator state, is saved atomically (at most once per
   ``flush_interval_s``): a restart resumes from it and produces exactly what an uninterrupted run would
@@ -15,7 +16,8 @@ The loop (one thread):
   so (``Timeline.advance``: held requests are released, keep-alive expiries inferred), and the open
   sessions are upserted (their ``end`` is the host's last journal activity, so a replay writes the same);
 - when there is nothing to do it blocks in ``select`` on the journal's inotify fd and a wake-up pipe
-  (signals), with a timeout for the next flush, checkpoint, tick or watchdog ping: ~0 % CPU;
+  (signals), with a timeout for the next flush, retry, checkpoint, tick or watchdog ping: ~0 % CPU; while
+  the database is down, on the wake-up pipe alone (the journal is not read), feeding the watchdog and STATUS;
 - SIGTERM/SIGINT: stop reading, flush for up to ``grace_s`` (3 s), save the checkpoint only if the
   database acknowledged, exit 0; the CLI adds a backstop that ends the process at 4.5 s whatever happens
   (a request already in flight when the signal came may take up to ``timeout_s``).
@@ -29,6 +31,7 @@ correlator state, the entry counter (``Entry.seq``) and the counters travel with
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 from collections.abc import Callable
@@ -45,7 +48,8 @@ from .logsetup import configure_logging, stderr_is_journal
 from .notify import Notifier
 from .pipeline import Pipeline
 from .selfmon import SelfReport, hostname
-from .sinks.influx import FlushAborted, SinkConfigError
+from .sinks.drain import drain
+from .sinks.influx import SinkConfigError
 from .sources import InputError, open_follower
 from .stopping import Stoppable
 
@@ -61,7 +65,7 @@ UPSERT_EVERY_S = 10.0
 MAX_IDLE_WAIT_S = 60.0
 
 
-def make_sink(settings: Settings, sleep):
+def make_sink(settings: Settings):
     from .sinks.influx import InfluxSink
 
     token = settings.resolved_token()
@@ -70,7 +74,7 @@ def make_sink(settings: Settings, sleep):
                     "writing without one")
     return InfluxSink(settings.url, settings.org, settings.bucket, token, batch_size=settings.batch_size,
                       flush_interval_s=settings.flush_interval_s, timeout_s=settings.timeout_s,
-                      verify_ssl=settings.verify_ssl, max_backoff_s=settings.max_backoff_s, sleep=sleep,
+                      verify_ssl=settings.verify_ssl, max_backoff_s=settings.max_backoff_s,
                       ca_file=settings.ca_file)
 
 
@@ -130,7 +134,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
             self.follower = open_follower(s)  # the journal, or the log file of follow_file
         except InputError as exc:
             raise ConfigError(str(exc)) from None
-        self.sink = self._given_sink if self._given_sink is not None else make_sink(s, self._sleep)
+        self.sink = self._given_sink if self._given_sink is not None else make_sink(s)
         from .check import system_journal_unreadable
         from .correlate.inventory import names_from
 
@@ -139,7 +143,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
             log.warning("%s", problem)
         restored = statedir.restore(cp, Timeline)
         self.carried = restored.carried
-        self.pipeline = Pipeline(restored.timeline or self._fresh_timeline(), self.sink, unit=s.unit)
+        self.pipeline = Pipeline(restored.timeline or self._fresh_timeline(), self.sink, unit=s.unit, writer=None)
         self._merge_names(self.names)
         where = self.follower.seek(cp.cursor if cp else None, cp.seq if cp else 0, s.start_at)
         fresh = restored.fresh
@@ -190,19 +194,20 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         return {"timeline": p.timeline, "stats": p.stats, "other_unit": p.other_unit, "points": p.points,
                 "version": __version__}
 
-    # -- while the database is down: the sink's retry sleep --------------------------------------
-    def _sleep(self, seconds: float) -> None:
-        """The sink's pause between attempts: wakes early on stop, keeps the watchdog and STATUS fed."""
-        end = time.monotonic() + seconds
-        while not self.stop.is_set():
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            self.notifier.watchdog()
-            self.notifier.status(f"InfluxDB unavailable: holding {self.sink.pending if self.sink else 0} "
-                                 "points, not reading the journal until it is back")
-            ping = self.notifier.next_ping_in()
-            self.stop.wait(max(0.01, min(left, ping if ping is not None else left, 5.0)))
+    # -- writing: one request per turn of the loop; the loop does the waiting ----------------------
+    def _write_step(self, timeout_s: float | None = None) -> None:
+        was_down = self.sink.outage_s > 0
+        self.sink.step(timeout_s)  # a refusal (token, bucket) raises SinkConfigError: exit 2
+        if (self.sink.outage_s > 0) != was_down:  # the outage began or ended: say so now, not in 5 s
+            self.notifier.status(self.status_text())
+
+    def _pause(self, seconds: float) -> None:
+        """Wait on the wake-up pipe only (a signal ends it): the journal is not read meanwhile."""
+        if self._wake_r >= 0:
+            select.select([self._wake_r], [], [], max(0.0, seconds))
+            self._drain_wakeups()
+        else:
+            self.stop.wait(max(0.0, seconds))
 
     # -- checkpoint ----------------------------------------------------------------------------
     def _commit_wanted(self) -> bool:
@@ -275,7 +280,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
     # -- the loop ------------------------------------------------------------------------------
     def _read_slice(self) -> int:
         """Feed what the journal has, up to a slice; sets ``caught_up`` when it ran dry."""
-        f, feed = self.follower, self.pipeline.feed
+        f, feed, full = self.follower, self.pipeline.feed, self.sink.full
         stop = self.stop.is_set
         end = time.monotonic() + SLICE_S
         n = 0
@@ -288,13 +293,13 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
             n += 1
             try:
                 feed((e,))
-            except (FlushAborted, SinkConfigError):
-                raise
             except Exception:  # a bug on one odd entry must not wedge the service in a crash loop
                 self.failed_entries += 1
                 if "feed" not in self._logged:
                     self._logged.add("feed")
                     log.exception("could not process the journal entry at %s (counted, going on)", e.cursor)
+            if full():
+                break
             if not n & 127 and time.monotonic() > end:
                 break
         if n:
@@ -304,12 +309,13 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
     def _wait_timeout(self, now: float) -> float:
         cands = [MAX_IDLE_WAIT_S, self._next["selfmon"] - now, self._next["status"] - now,
                  self.api.inventory_next - now]
-        if self.settings.ps_interval_s > 0 and self.caught_up:
-            cands.append(self.api.ps_next - now)
-        if self.settings.settle_s >= 0:
-            cands.append(self._next["advance"] - now)
-        if self._fed_since_upsert:
-            cands.append(self._last_upsert + UPSERT_EVERY_S - now)
+        if self.caught_up:  # the ticks of a caught-up journal (not while the sink keeps it from being read)
+            if self.settings.ps_interval_s > 0:
+                cands.append(self.api.ps_next - now)
+            if self.settings.settle_s >= 0:
+                cands.append(self._next["advance"] - now)
+            if self._fed_since_upsert:
+                cands.append(self._last_upsert + UPSERT_EVERY_S - now)
         if self._commit_wanted():
             cands.append(self.last_commit + self.settings.flush_interval_s - now)
         for t in (self.sink.due_in(), self.notifier.next_ping_in()):
@@ -326,7 +332,10 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         if s.inventory_interval_s > 0:
             self.api.inventory_next = start  # one at start, then every interval
         while not self.stop.is_set():
-            self._read_slice()
+            if sink.full():  # not reading: whether the journal has more is not known now
+                self.caught_up = False
+            else:
+                self._read_slice()
             now = time.monotonic()
             if self.caught_up and not self.stop.is_set():
                 if s.ps_interval_s > 0:
@@ -339,13 +348,17 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
             if s.inventory_interval_s > 0:
                 self._inventory_tick()
             if sink.due():
-                sink.flush()
+                self._write_step()
             self.commit()
             notifier.watchdog()
             if now >= nxt["status"]:
                 notifier.status(self.status_text())
                 nxt["status"] = now + STATUS_EVERY_S
-            if self.caught_up and not self.stop.is_set() and not sink.due():
+            if self.stop.is_set() or sink.due():
+                continue
+            if sink.full():  # the database is failing (or a batch waits): not reading, only waiting
+                self._pause(self._wait_timeout(time.monotonic()))
+            elif self.caught_up:
                 wake = self._wake_r if self._wake_r >= 0 else None
                 self.follower.wait(self._wait_timeout(time.monotonic()), wake)
                 self._drain_wakeups()
@@ -353,16 +366,14 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
     def shutdown(self) -> None:
         """Flush what is buffered within the grace period; save the checkpoint only if acknowledged."""
         self.notifier.stopping("stopping: flushing")
-        if self.sink.deadline is None:
-            self.sink.deadline = time.monotonic() + self.grace_s
-        try:
-            self._upsert_open_sessions(time.monotonic(), force=True)
-            if self.settings.selfmon_interval_s > 0:
-                self.selfmon()
-            self.sink.flush()
+        deadline = self.stop_deadline if self.stop_deadline is not None else time.monotonic() + self.grace_s
+        self._upsert_open_sessions(time.monotonic(), force=True)
+        if self.settings.selfmon_interval_s > 0:
+            self.selfmon()
+        if drain(self.sink, time.sleep, deadline):  # the deadline bounds every pause and request
             self.commit(force=True)
             log.info("stopped: %s", self.status_text())
-        except FlushAborted:
+        else:
             log.warning("InfluxDB did not acknowledge %d buffered points within %.0f s: not saving the "
                         "checkpoint; those entries will be read again at the next start",
                         self.sink.pending, self.grace_s)
@@ -371,19 +382,13 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         self._install_signals()
         try:
             self.setup()
-            try:
-                self.first_contact()
-            except FlushAborted:
-                pass  # asked to stop while the first write was under way
+            self.first_contact()
             if self._waiting_for_db:
                 self.notifier.ready(f"InfluxDB unavailable at the start ({self._waiting_for_db}): waiting for it")
             else:
                 self.notifier.ready(self.status_text())
             self.notifier.watchdog(force=True)
-            try:
-                self.loop()
-            except FlushAborted:
-                pass  # stopping while the database was unavailable
+            self.loop()
             self.shutdown()
             return 0
         finally:

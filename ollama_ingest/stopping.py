@@ -1,6 +1,7 @@
 """How the service stops: SIGTERM/SIGINT or ``request_stop()`` set an event and write to a wake-up pipe
-(the loop may be asleep in ``select``), the sink gets a deadline of ``grace_s``, and a backstop thread ends
-the process after ``hard_exit_s`` whatever happens (a request already in flight may hang)."""
+(the loop may be asleep in ``select``), the last flush gets until ``stop_deadline`` (``grace_s`` after the
+signal), and a backstop thread ends the process after ``hard_exit_s`` whatever happens (a request already in
+flight may hang)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ log = logging.getLogger("ollama_ingest.service")
 
 
 class Stoppable:
-    """Mixed into ``Service``; expects ``stop`` (an Event), ``sink``, ``grace_s``, ``hard_exit_s`` and
+    """Mixed into ``Service``; expects ``stop`` (an Event), ``grace_s``, ``hard_exit_s`` and
     ``install_signals``."""
 
     _wake_r = _wake_w = -1
     _old_wakeup = -1
+    stop_deadline: float | None = None  # time.monotonic() by which the last flush must be done
 
     def _install_signals(self) -> None:
         self._old_handlers: dict = {}
@@ -50,8 +52,7 @@ class Stoppable:
         """Stop soon (SIGTERM, or another thread): flush within ``grace_s``, then return from ``run``."""
         if self.stop.is_set():
             return
-        if self.sink is not None:
-            self.sink.deadline = time.monotonic() + self.grace_s
+        self.stop_deadline = time.monotonic() + self.grace_s
         self.stop.set()
         if self._wake_w >= 0:
             try:

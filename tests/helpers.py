@@ -34,8 +34,11 @@ class ListSink:
         self.points.extend(pts)
         self.written += len(pts)
 
+    pending = 0  # kept (counted) at once: nothing is ever held
+    retry_at = None
+
     def due(self) -> bool:
         return False
 
-    def flush(self) -> None:
-        pass
+    def step(self, timeout_s=None):
+        raise AssertionError("nothing is pending: never called")

@@ -456,7 +456,7 @@ def test_tls_is_verified_by_default_and_insecure_turns_it_off_with_a_warning(inf
     monkeypatch.setenv("OLLAMA_INGEST_CONFIG", os.devnull)
     url = tls_proxy.url
     # the defaults: the client verifies (a self-signed certificate is refused, with a hint)
-    for sink in (InfluxSink(url, "o", db, "t"), make_sink(load_settings({"url": url, "bucket": db}), time.sleep)):
+    for sink in (InfluxSink(url, "o", db, "t"), make_sink(load_settings({"url": url, "bucket": db}))):
         conf = sink.client.api_client.configuration
         assert conf.verify_ssl is True
         assert sink.client.api_client.rest_client.pool_manager.connection_pool_kw["cert_reqs"] == ssl.CERT_REQUIRED
@@ -465,7 +465,7 @@ def test_tls_is_verified_by_default_and_insecure_turns_it_off_with_a_warning(inf
         assert not ok and "CERTIFICATE_VERIFY_FAILED" in what and "--insecure" in what and "\n" not in what
         sink.client.close()
     # verify_ssl = false / --insecure: off
-    sink = make_sink(load_settings({"url": url, "bucket": db, "verify_ssl": False}), time.sleep)
+    sink = make_sink(load_settings({"url": url, "bucket": db, "verify_ssl": False}))
     assert sink.client.api_client.configuration.verify_ssl is False
     assert sink.client.api_client.rest_client.pool_manager.connection_pool_kw["cert_reqs"] == ssl.CERT_NONE
     assert sink.probe(pts(1)[0]).ok

@@ -86,8 +86,6 @@ class InfluxSink:
         if not self.pending:
             self.first_buffered = time.monotonic()
         self.buffer.extend(map(to_line, points))
-        if len(self.buffer) >= self.batch_size:
-            self.flush()
 
     @property
     def pending(self) -> int:

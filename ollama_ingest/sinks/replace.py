@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from ..entry import Outcome
 from ..schema.point import Point
 from .influx import InfluxSink
 from .tls import rfc3339_ns
@@ -112,12 +113,22 @@ class ReplacingSink:
             lo, hi = widen(p.measurement, span[0] * 1000, span[1] * 1000)
             if not lo <= p.time_ns <= hi:
                 self._outside.append(p)
-        if self.sink.pending + len(pts) >= self.sink.batch_size:  # the sink writes inside add()
-            self.clear_ahead()
         self.sink.add(pts)
 
     def due(self) -> bool:
         return self.sink.due()
+
+    @property
+    def pending(self) -> int:
+        return self.sink.pending
+
+    @property
+    def retry_at(self) -> float | None:
+        return self.sink.retry_at
+
+    def step(self, timeout_s: float | None = None) -> Outcome:
+        self.clear_ahead()  # before a batch is written, the growth of the window it may hold is deleted
+        return self.sink.step(timeout_s)
 
     def flush(self) -> None:
         self.clear_ahead()

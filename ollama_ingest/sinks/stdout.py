@@ -13,6 +13,7 @@ import stat
 from collections.abc import Iterable
 from typing import IO
 
+from ..entry import Outcome
 from ..schema.point import Point
 from .lineprotocol import to_line
 
@@ -29,6 +30,7 @@ class LineProtocolSink:
         self.name = name or getattr(out, "name", "the output")
         self.written = 0  # whole lines written
         self.dropped = 0
+        self.retry_at: float | None = None  # a file never asks to be retried
         self._chunks: list[str] = []
         self._size = 0
         self._lines = 0
@@ -46,11 +48,19 @@ class LineProtocolSink:
             chunks.append(line)
             self._size += len(line)
             self._lines += 1
-        if self._size >= CHUNK_BYTES:
-            self.flush()
+
+    @property
+    def pending(self) -> int:
+        return self._lines
 
     def due(self) -> bool:
-        return False
+        return self._size >= CHUNK_BYTES
+
+    def step(self, timeout_s: float | None = None) -> Outcome:
+        """Write what is buffered (``OutputError`` when the file cannot take it: whole lines kept)."""
+        n = self._lines
+        self.flush()
+        return Outcome("ack", n)
 
     def flush(self) -> None:
         if not self._chunks:
