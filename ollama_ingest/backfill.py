@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -21,7 +22,8 @@ from .config import Settings
 from .correlate import inventory
 from .correlate.timeline import Timeline
 from .pipeline import Pipeline
-from .sinks.influx import FlushAborted, InfluxSink, SinkConfigError
+from .sinks.drain import drain
+from .sinks.influx import InfluxSink, SinkConfigError
 from .sinks.stdout import LineProtocolSink, OutputError
 from .sources import InputError, open_input, open_journal
 from .sources.report import check_inputs, input_warnings
@@ -52,18 +54,18 @@ def gather_names(settings: Settings, extra_dirs: list[str], use_cli: bool = True
 
 
 class OutageWatch:
-    """The sink's pause between attempts: a status line every ``STATUS_EVERY_S``, and ``OutageTooLong`` once
-    the database has failed for ``bound_s`` (the sink keeps the batch: nothing written is lost)."""
+    """The backfill's pause between attempts (``drain``'s wait): a status line every ``STATUS_EVERY_S``, and
+    ``OutageTooLong`` once the database has failed for ``bound_s`` (the sink keeps the batch: nothing is lost).
+    Ctrl-C and SIGTERM end it like any sleep (``KeyboardInterrupt``, ``Interrupted``)."""
 
-    def __init__(self, bound_s: float, url: str) -> None:
-        self.bound_s, self.url = bound_s, url
-        self.sink: InfluxSink | None = None
+    def __init__(self, bound_s: float, url: str, sink: InfluxSink) -> None:
+        self.bound_s, self.url, self.sink = bound_s, url, sink
         self._reported = 0.0
 
     def __call__(self, seconds: float) -> None:
         end = time.monotonic() + seconds
         while True:
-            down = self.sink.outage_s if self.sink is not None else 0.0
+            down = self.sink.outage_s
             if down < self._reported:  # a new outage
                 self._reported = 0.0
             if down >= self.bound_s:
@@ -113,14 +115,11 @@ def stop_signals():
 
 
 def make_influx_sink(settings: Settings, args) -> tuple[InfluxSink, OutageWatch]:
-    watch = OutageWatch(args.max_outage, settings.url)
     token = settings.resolved_token()
     sink = InfluxSink(settings.url, settings.org, settings.bucket, token, batch_size=settings.batch_size,
                       flush_interval_s=settings.flush_interval_s, timeout_s=settings.timeout_s,
-                      verify_ssl=settings.verify_ssl, max_backoff_s=settings.max_backoff_s, sleep=watch,
-                      ca_file=settings.ca_file)
-    watch.sink = sink
-    return sink, watch
+                      verify_ssl=settings.verify_ssl, max_backoff_s=settings.max_backoff_s, ca_file=settings.ca_file)
+    return sink, OutageWatch(args.max_outage, settings.url, sink)
 
 
 def open_sources(args, settings: Settings) -> list:
@@ -159,6 +158,7 @@ def _backfill(args, settings: Settings) -> int:
         raise InputError(str(exc)) from None
     sources = open_sources(args, settings)  # a wrong input is said before the database is asked
     out = influx = replacing = None
+    writer = drain  # a file never asks to wait
     if args.dry_run or args.output:
         try:
             out = sys.stdout if args.dry_run and not args.output else open(args.output, "wb")  # noqa: SIM115
@@ -166,14 +166,15 @@ def _backfill(args, settings: Settings) -> int:
             raise InputError(f"cannot write {args.output}: {exc.strerror}") from None
         sink = LineProtocolSink(out, name=args.output or "stdout")
     else:
-        influx, _watch = make_influx_sink(settings, args)
+        influx, watch = make_influx_sink(settings, args)
         try:
             wait_for_database(influx, args.wait)
         except BaseException:
-            influx.client.close()
+            influx.close()
             raise
         sink = influx
-    pipeline = Pipeline(Timeline(names), sink, unit=settings.unit, writer=lambda s: s.flush())
+        writer = functools.partial(drain, wait=watch)  # an outage is waited out, said, and bounded
+    pipeline = Pipeline(Timeline(names), sink, unit=settings.unit, writer=writer)
     if influx is not None and not args.no_replace:
         from .sinks.replace import ReplacingSink
 
@@ -185,20 +186,18 @@ def _backfill(args, settings: Settings) -> int:
         with progress.logging():
             labels = [os.path.basename(p.rstrip("/")) or p for p in args.inputs] or ["the local journal"]
             pipeline.run([progress.track(src, label) for src, label in zip(sources, labels, strict=True)])
-            pipeline.sink.close()
     except (KeyboardInterrupt, Interrupted) as exc:
         code = exc.exit_code if isinstance(exc, Interrupted) else 130
         status, why = "interrupted", "SIGTERM" if code == 143 else "Ctrl-C"
         progress.close()
-        _last_flush(pipeline.sink, influx)
+        _last_flush(pipeline.sink)
     except OutageTooLong as exc:
         status, code, why = "stopped", 1, str(exc)
     except OutputError as exc:
         status, code, why = "failed", 1, str(exc)
     finally:
         progress.close()
-        if influx is not None:
-            influx.client.close()
+        pipeline.sink.close()
         if out is not None and out is not sys.stdout:
             with contextlib.suppress(OSError):
                 out.close()
@@ -212,13 +211,11 @@ def _backfill(args, settings: Settings) -> int:
     return code
 
 
-def _last_flush(sink, influx: InfluxSink | None) -> None:
+def _last_flush(sink) -> None:
     """After an interrupt: what is buffered gets ``LAST_FLUSH_S`` to land; a second Ctrl-C gives up at once."""
-    if influx is not None:
-        influx.deadline = time.monotonic() + LAST_FLUSH_S
     try:
-        sink.flush()
-    except (FlushAborted, KeyboardInterrupt, Interrupted, OSError, OutputError, SinkConfigError):
+        drain(sink, time.sleep, time.monotonic() + LAST_FLUSH_S)
+    except (KeyboardInterrupt, Interrupted, OSError, OutputError, SinkConfigError):
         pass
 
 

@@ -393,9 +393,8 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
             return 0
         finally:
             self._restore_signals()
-            client = getattr(self.sink, "client", None)
-            if client is not None:
-                client.close()
+            if self.sink is not None:
+                self.sink.close()
             if self.follower is not None:
                 self.follower.close()
             if self.lock is not None:

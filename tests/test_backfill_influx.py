@@ -12,6 +12,7 @@ from ollama_ingest.correlate import inventory
 from ollama_ingest.correlate.timeline import Timeline
 from ollama_ingest.pipeline import Pipeline
 from ollama_ingest.schema.point import Point
+from ollama_ingest.sinks.drain import drain
 from ollama_ingest.sinks.influx import InfluxSink
 from ollama_ingest.sources import open_input
 from testbed.journalform import export_entry
@@ -148,6 +149,7 @@ def test_bad_point_is_isolated_dropped_and_counted(influx_db):
     good = [Point("m", {"host": "h"}, {"v": i}, 1_000 + i) for i in range(50)]
     bad = Point("m", {"host": "h"}, {"v": "a string where an int was"}, 5_000)
     sink.add(good[:25] + [bad] + good[25:])
+    assert drain(sink)
     sink.close()
     assert sink.dropped == 1 and sink.written == 50
     assert len(influx.query('SELECT * FROM "m"', db=db)) == 50

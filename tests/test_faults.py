@@ -30,6 +30,7 @@ import pytest
 from ollama_ingest.config import Settings, load_settings
 from ollama_ingest.schema.point import Point
 from ollama_ingest.service import make_sink
+from ollama_ingest.sinks.drain import drain
 from ollama_ingest.sinks.influx import InfluxSink
 from testbed import V2Shim
 from testbed.faultproxy import Fault, FaultProxy
@@ -103,7 +104,7 @@ def test_each_fault_is_retried_counted_and_every_point_lands_once(influx_db, pro
     proxy.schedule.extend([fault, fault])  # the next two requests
     t0 = time.monotonic()
     sink.add(pts(200))
-    sink.flush()  # returns only once acknowledged
+    assert drain(sink)  # returns only once acknowledged
     took = time.monotonic() - t0
     sink.close()
     kind = "status " + str(fault.status) if fault.kind == "status" else fault.kind
@@ -144,7 +145,7 @@ def test_a_database_failing_every_request_is_not_hammered(influx_db, proxy, mode
 
     def flush() -> None:
         try:
-            sink.flush()
+            drain(sink)
         except BaseException as exc:
             errors.append(exc)
         done.set()
@@ -180,10 +181,10 @@ def test_a_server_answering_413_to_everything_is_not_hammered_either(influx_db, 
     """413 is not retried as is but split; the halves are paced like retries (before: ~1700 requests/s)."""
     influx, db = influx_db
     pauses: list[float] = []
-    sink = InfluxSink(proxy.url, "o", db, "t", sleep=pauses.append)
+    sink = InfluxSink(proxy.url, "o", db, "t")
     proxy.chooser = lambda path: Fault("status", 413)
     sink.add(pts(8))
-    sink.flush()
+    assert drain(sink, pauses.append)
     assert proxy.counts["requests"] == 15 and sink.write_errors == {"http 413": 15}
     assert pauses == [0.1] * 14  # between the 15 requests: ≤ 10 attempts a second
     assert sink.dropped == 8  # a single point still refused is dropped (and counted), as designed
@@ -396,9 +397,8 @@ def test_the_token_is_not_in_exception_texts_nor_in_the_settings(influx, monkeyp
             except Exception as exc:
                 texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
             sink.add(pts(1))
-            sink.deadline = time.monotonic() + 0.5
             try:
-                sink.flush()
+                drain(sink, deadline=time.monotonic() + 0.5)
             except Exception as exc:
                 texts += [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
                 if exc.__context__ is not None:  # suppressed with `from None`, still reachable

@@ -1,4 +1,5 @@
-"""InfluxSink's own retry and isolation, against the real InfluxDB (1.6 behind the v2 shim) and its faults."""
+"""InfluxSink's outcomes (retry at t, split, reject, fatal) and the caller's waiting (``drain``), against the real
+InfluxDB (1.6 behind the v2 shim) and its faults."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from email.utils import formatdate
 import pytest
 
 from ollama_ingest.schema.point import Point
-from ollama_ingest.sinks.influx import FlushAborted, InfluxSink, SinkConfigError
+from ollama_ingest.sinks.drain import drain
+from ollama_ingest.sinks.influx import InfluxSink, SinkConfigError
 from testbed import V2Shim
 
 
@@ -19,7 +21,7 @@ def pts(n: int, t0: int = 1_700_000_000_000_000_000, m: str = "m") -> list[Point
 
 
 class Sleeps:
-    """Records the pauses instead of sleeping; stops the sink after ``limit`` of them."""
+    """The caller's wait for ``drain``: records the pauses instead of sleeping; gives up after ``limit``."""
 
     def __init__(self, limit: int = 1000, real: bool = False) -> None:
         self.waits: list[float] = []
@@ -47,12 +49,12 @@ def closed_port() -> int:
 def test_503_and_429_honour_retry_after_in_seconds_and_as_a_date(influx_db):
     influx, db = influx_db
     sleeps = Sleeps()
-    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=sleeps)
+    sink = InfluxSink(influx.v2_url, "o", db, "t")
     influx.shim.fail_next(503, "busy", retry_after="2")
     influx.shim.fail_next(429, "slow down", retry_after=formatdate(time.time() + 4, usegmt=True))
     influx.shim.fail_next(503, "no header")
     sink.add(pts(10))
-    sink.flush()
+    assert drain(sink, sleeps)
     assert count(influx, db) == 10 and sink.written == 10
     assert sleeps.waits[0] == 2.0
     assert 2.0 <= sleeps.waits[1] <= 4.0  # the date, seen from now
@@ -64,20 +66,20 @@ def test_503_and_429_honour_retry_after_in_seconds_and_as_a_date(influx_db):
 def test_retry_after_zero_still_never_spins(influx_db):
     influx, db = influx_db
     sleeps = Sleeps()
-    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=sleeps)
+    sink = InfluxSink(influx.v2_url, "o", db, "t")
     influx.shim.fail_next(503, "busy", retry_after="0", times=5)
     sink.add(pts(3))
-    sink.flush()
+    assert drain(sink, sleeps)
     assert sleeps.waits == [0.1] * 5  # at most 10 attempts a second
     sink.close()
 
 
 def test_connection_refused_backs_off_exponentially_with_jitter_up_to_the_cap(caplog):
     sleeps = Sleeps(limit=12)
-    sink = InfluxSink(f"http://127.0.0.1:{closed_port()}", "o", "b", "t", sleep=sleeps, max_backoff_s=4.0)
+    sink = InfluxSink(f"http://127.0.0.1:{closed_port()}", "o", "b", "t", max_backoff_s=4.0)
     sink.add(pts(2))
     with caplog.at_level(logging.WARNING), pytest.raises(KeyboardInterrupt):
-        sink.flush()
+        drain(sink, sleeps)
     w = sleeps.waits
     assert 0.25 <= w[0] <= 0.5 and 0.5 <= w[1] <= 1.0 and 1.0 <= w[2] <= 2.0
     assert all(2.0 <= x <= 4.0 for x in w[4:]), w  # capped, jittered
@@ -90,20 +92,20 @@ def test_connection_refused_backs_off_exponentially_with_jitter_up_to_the_cap(ca
 
 def test_413_splits_the_batch(influx_db):
     influx, db = influx_db
-    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=Sleeps(), batch_size=100)
+    sink = InfluxSink(influx.v2_url, "o", db, "t", batch_size=100)
     influx.shim.fail_next(413, "too large", times=3)  # the batch, then its first half, then its first quarter
     sink.add(pts(100))
-    sink.flush()
+    assert drain(sink, Sleeps())
     assert count(influx, db) == 100 and sink.dropped == 0
     sink.close()
 
 
 def test_413_on_a_single_point_drops_and_counts_it(influx_db):
     influx, db = influx_db
-    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=Sleeps())
+    sink = InfluxSink(influx.v2_url, "o", db, "t")
     influx.shim.fail_next(413, "too large")
     sink.add(pts(1))
-    sink.flush()
+    assert drain(sink, Sleeps())
     assert sink.dropped == 1 and sink.drop_reasons == {"too large": 1}
     sink.close()
 
@@ -114,14 +116,14 @@ def test_400_and_422_isolate_drop_and_count_only_the_bad_point(influx_db, caplog
     bad = Point("m", {"host": "h", "i": "bad"}, {"v": "a string where a float was"}, 1_700_000_000_000_000_500)
     batch = pts(60)
     batch[37:37] = [bad]
-    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=Sleeps(), batch_size=1000)
+    sink = InfluxSink(influx.v2_url, "o", db, "t", batch_size=1000)
     influx.shim.v2_conflicts = v2_conflicts
     try:
         with caplog.at_level(logging.ERROR):
             sink.add(pts(1))  # fixes v as float in this shard
-            sink.flush()
+            assert drain(sink, Sleeps())
             sink.add(batch)
-            sink.flush()
+            assert drain(sink, Sleeps())
     finally:
         influx.shim.v2_conflicts = False
     assert sink.dropped == 1 and count(influx, db) == 60
@@ -133,58 +135,53 @@ def test_400_and_422_isolate_drop_and_count_only_the_bad_point(influx_db, caplog
 def test_401_403_name_the_token_setting(influx):
     shim = V2Shim(influx.url, token="right").start()
     try:
-        sink = InfluxSink(shim.url, "o", "b", "wrong", sleep=Sleeps())
+        sink = InfluxSink(shim.url, "o", "b", "wrong")
         sink.add(pts(1))
         with pytest.raises(SinkConfigError) as e:
-            sink.flush()
+            drain(sink, Sleeps())
         msg = str(e.value)
         assert "401" in msg and "INFLUXDB_V2_TOKEN" in msg and "token_file" in msg and "wrong" not in msg
         shim.fail_next(403, "insufficient permissions")
-        sink2 = InfluxSink(shim.url, "o", "b", "right", sleep=Sleeps())
+        sink2 = InfluxSink(shim.url, "o", "b", "right")
         sink2.add(pts(1))
         with pytest.raises(SinkConfigError, match="403"):
-            sink2.flush()
+            drain(sink2, Sleeps())
     finally:
         shim.stop()
 
 
 def test_404_names_bucket_and_org(influx):
-    sink = InfluxSink(influx.v2_url, "myorg", "no_such_bucket", "t", sleep=Sleeps())
+    sink = InfluxSink(influx.v2_url, "myorg", "no_such_bucket", "t")
     sink.add(pts(1))
     with pytest.raises(SinkConfigError) as e:
-        sink.flush()
+        drain(sink, Sleeps())
     msg = str(e.value)
     assert "no_such_bucket" in msg and "INFLUXDB_V2_BUCKET" in msg and "myorg" in msg
 
 
-def test_deadline_aborts_retries_and_keeps_the_points():
-    sink = InfluxSink(f"http://127.0.0.1:{closed_port()}", "o", "b", "t", sleep=Sleeps(real=True))
+def test_a_deadline_ends_the_waiting_and_keeps_the_points():
+    sink = InfluxSink(f"http://127.0.0.1:{closed_port()}", "o", "b", "t")
     sink.add(pts(5))
-    sink.deadline = time.monotonic() + 0.6
     t0 = time.monotonic()
-    with pytest.raises(FlushAborted):
-        sink.flush()
-    assert time.monotonic() - t0 < 1.0
+    assert drain(sink, Sleeps(real=True), deadline=time.monotonic() + 0.6) is False
+    assert time.monotonic() - t0 < 1.0  # a pause that would reach past the deadline is not begun
     assert sink.pending == 5
-    sink.client.close()
+    sink.close()
 
 
 def test_a_request_never_outlives_the_deadline(influx_db):
     influx, db = influx_db
-    sink = InfluxSink(influx.v2_url, "o", db, "t", sleep=Sleeps(real=True), timeout_s=10)
+    sink = InfluxSink(influx.v2_url, "o", db, "t", timeout_s=10)
     influx.pause()  # accepted by the kernel, never answered
     try:
         sink.add(pts(3))
-        sink.deadline = time.monotonic() + 1.0
         t0 = time.monotonic()
-        with pytest.raises(FlushAborted):
-            sink.flush()
+        assert drain(sink, Sleeps(real=True), deadline=time.monotonic() + 1.0) is False
         assert time.monotonic() - t0 < 1.6
         assert sink.write_errors["timeout"] >= 1 and sink.pending == 3
     finally:
         influx.resume()
-    sink.deadline = None
-    sink.flush()
+    assert drain(sink)
     assert count(influx, db) == 3
     sink.close()
 

@@ -24,16 +24,15 @@ import logging
 import os
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from ..entry import Outcome
 from ..schema.point import Point
 from .backoff import MAX_BACKOFF_S, Backoff
-from .drain import drain
 from .failures import TOKEN_SETTING, classify
 from .lineprotocol import to_line
 
-__all__ = ["TOKEN_SETTING", "FlushAborted", "InfluxSink", "SinkConfigError"]
+__all__ = ["TOKEN_SETTING", "InfluxSink", "SinkConfigError"]
 
 log = logging.getLogger("ollama_ingest.influx")
 
@@ -42,15 +41,10 @@ class SinkConfigError(Exception):
     """The database refused us for a reason only the user can fix."""
 
 
-class FlushAborted(Exception):
-    """The caller's deadline passed before the database acknowledged; the points are still buffered."""
-
-
 class InfluxSink:
     def __init__(self, url: str, org: str, bucket: str, token: str, *, batch_size: int = 5000,
                  flush_interval_s: float = 1.0, timeout_s: float = 10.0, verify_ssl: bool = True,
-                 max_backoff_s: float = MAX_BACKOFF_S, sleep: Callable[[float], None] = time.sleep,
-                 ca_file: str | None = None) -> None:
+                 max_backoff_s: float = MAX_BACKOFF_S, ca_file: str | None = None) -> None:
         from influxdb_client import InfluxDBClient
         from influxdb_client.service.write_service import WriteService
 
@@ -65,8 +59,6 @@ class InfluxSink:
         self.batch_size = batch_size
         self.flush_interval_s = flush_interval_s
         self.max_backoff_s = max_backoff_s
-        self.sleep = sleep
-        self.deadline: float | None = None
         self.buffer: list[str] = []  # lines not cut into a batch yet
         self.batches: deque[list[str]] = deque()  # cut: the first is being written (or retried); halves go first
         self._queued = 0  # lines in ``batches``
@@ -164,43 +156,12 @@ class InfluxSink:
         return o
 
     def close(self) -> None:
-        try:
-            self.flush()
-        finally:
-            self.client.close()
+        """Close the connections; what is still pending is not written (``drain`` first)."""
+        self.client.close()
 
     def counters(self) -> dict:
         return {"written": self.written, "dropped": self.dropped, "requests": self.requests,
                 "write_errors": dict(self.write_errors), "drop_reasons": dict(self.drop_reasons)}
-
-    # -- until every caller waits itself --------------------------------------------------------
-    def flush(self) -> None:
-        """Write everything buffered, pausing with ``sleep``; ``FlushAborted`` (the points kept) when
-        ``deadline`` comes first."""
-        if not drain(self, self._pause, self.deadline):
-            raise FlushAborted(f"{self.pending} points not acknowledged before the deadline")
-
-    def delete(self, start: str, stop: str, predicate: str) -> None:
-        while True:
-            timeout = None
-            if self.deadline is not None:
-                timeout = self.deadline - time.monotonic()
-                if timeout <= 0:
-                    raise FlushAborted("deadline passed before a delete was acknowledged")
-            o = self.delete_step(start, stop, predicate, timeout)
-            if o.ok:
-                return
-            self._pause(o.delay_s)
-
-    def _pause(self, seconds: float) -> None:
-        if self.deadline is not None:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                raise FlushAborted("deadline passed while the database was unavailable")
-            seconds = min(seconds, left)
-        self.sleep(seconds)
-        if self.deadline is not None and time.monotonic() >= self.deadline:
-            raise FlushAborted("deadline passed while the database was unavailable")
 
     # -- internals -----------------------------------------------------------------------------
     def _request(self, op: str, lines: list[str], timeout_s: float | None, delete: tuple | None) -> None:

@@ -23,6 +23,7 @@ when the span grows over them (entries out of order). Only the five journal meas
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterable
 
 from ..entry import Outcome
@@ -91,7 +92,8 @@ def _merge(done: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int
 
 
 class ReplacingSink:
-    """Wraps an ``InfluxSink``: deletes the growth of the covered window before every write."""
+    """Wraps an ``InfluxSink``: deletes the growth of the covered window before every write. The deletes are
+    requests of ``step`` like the writes (one at a time, classified, paced by the same retry clock)."""
 
     def __init__(self, sink: InfluxSink, spans: dict[str, list[int]]) -> None:
         self.sink = sink
@@ -99,6 +101,8 @@ class ReplacingSink:
         self.done: dict[tuple[str, str], list[tuple[int, int]]] = {}  # (host, measurement) → deleted, ns
         self.kept: dict[tuple[str, str], set[int]] = {}  # times of this run's points written outside them
         self._outside: list[Point] = []  # points outside the span when added: each gets its own delete
+        self._cleared: dict[str, tuple[int, int]] = {}  # host → the span clear_ahead last saw
+        self._deletes: deque[tuple[str, str, str]] = deque()  # (start, stop, predicate) to send before writing
         self.deletes = 0
 
     # -- the sink interface --------------------------------------------------------------------------------
@@ -120,22 +124,27 @@ class ReplacingSink:
 
     @property
     def pending(self) -> int:
-        return self.sink.pending
+        """Points held, deletes to make, and 1 while the window grew since the last ``step`` (a run that writes
+        nothing there still deletes what an earlier one wrote)."""
+        grown = bool(self._outside) or any(self._cleared.get(h) != (s[0], s[1]) for h, s in self.spans.items())
+        return self.sink.pending + len(self._deletes) + grown
 
     @property
     def retry_at(self) -> float | None:
         return self.sink.retry_at
 
     def step(self, timeout_s: float | None = None) -> Outcome:
-        self.clear_ahead()  # before a batch is written, the growth of the window it may hold is deleted
+        """One request: the next delete while any is due (the window grew), else the inner sink's write."""
+        self.clear_ahead()
+        if self._deletes:
+            o = self.sink.delete_step(*self._deletes[0], timeout_s)
+            if o.ok:
+                self._deletes.popleft()
+                self.deletes += 1
+            return o
         return self.sink.step(timeout_s)
 
-    def flush(self) -> None:
-        self.clear_ahead()
-        self.sink.flush()
-
     def close(self) -> None:
-        self.clear_ahead()
         self.sink.close()
 
     @property
@@ -159,8 +168,9 @@ class ReplacingSink:
         return out
 
     def clear_ahead(self) -> None:
-        """Delete what the window grew by since the last write, and around each point outside it."""
+        """Queue the deletes of what the window grew by since the last write, and around each point outside it."""
         for host, (first, last) in sorted(self.spans.items()):
+            self._cleared[host] = (first, last)
             for m in JOURNAL_MEASUREMENTS:
                 key = (host, m)
                 lo, hi = widen(m, first * 1000, last * 1000)
@@ -180,11 +190,10 @@ class ReplacingSink:
         self._outside.clear()
 
     def _delete(self, key: tuple[str, str], lo: int, hi: int, narrow: dict[str, str]) -> None:
-        """Delete [lo, hi] of one host's measurement, stepping around this run's points written outside the
-        span (their exact times)."""
+        """Queue the delete of [lo, hi] of one host's measurement, stepping around this run's points written
+        outside the span (their exact times)."""
         host, measurement = key
         kept = sorted(t for t in self.kept.get(key, ()) if lo <= t <= hi)
         for a, b in _subtract(lo, hi, [(t, t) for t in kept]):
             log.debug("deleting %s host=%s %s %s … %s", measurement, host, narrow or "", rfc3339_ns(a), rfc3339_ns(b))
-            self.sink.delete(rfc3339_ns(a), rfc3339_ns(b), predicate(measurement, host, narrow))
-            self.deletes += 1
+            self._deletes.append((rfc3339_ns(a), rfc3339_ns(b), predicate(measurement, host, narrow)))

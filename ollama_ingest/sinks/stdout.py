@@ -94,4 +94,4 @@ class LineProtocolSink:
         self.written += lines
 
     def close(self) -> None:
-        self.flush()
+        """Nothing to release: the file is the caller's (and ``drain`` wrote what was pending)."""
