@@ -18,12 +18,14 @@ import struct
 import sys
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ollama_ingest.correlate.timeline import Timeline  # noqa: E402
+from ollama_ingest.entry import Outcome  # noqa: E402
 from ollama_ingest.pipeline import Pipeline  # noqa: E402
 from ollama_ingest.sinks.lineprotocol import to_line  # noqa: E402
 from ollama_ingest.sources import open_input  # noqa: E402
@@ -81,6 +83,7 @@ def entry(rnd: random.Random, ts: int, msg: bytes) -> bytes:
 class CountSink:
     def __init__(self) -> None:
         self.written = self.dropped = 0
+        self.write_errors: Counter[str] = Counter()
 
     def add(self, pts) -> None:
         for p in pts:
@@ -89,12 +92,27 @@ class CountSink:
 
     pending = 0  # kept (counted) at once: nothing is ever held
     retry_at = None
+    outage_s = 0.0
 
     def due(self) -> bool:
         return False
 
-    def step(self, timeout_s=None):
-        raise AssertionError("nothing is pending: never called")
+    def due_in(self) -> None:
+        return None
+
+    def full(self) -> bool:
+        return False
+
+    def step(self, timeout_s=None) -> Outcome:
+        return Outcome("ack")
+
+    def probe(self, point=None, timeout_s=None) -> Outcome:
+        if point is not None:
+            self.add([point])
+        return Outcome("ack", int(point is not None))
+
+    def close(self) -> None:
+        pass
 
 
 def main() -> int:

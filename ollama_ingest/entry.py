@@ -1,5 +1,5 @@
-"""One journal entry as every source hands it to the parsers, the one function that builds it, and the
-contract every source keeps.
+"""One journal entry as every source hands it to the parsers, the one function that builds it, the
+contract every source keeps, and the contract of every sink (``Sink``, with the ``Outcome`` of a request).
 
 The rules, in one place (``make_entry``; docs/design.md §8):
 
@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from .schema.point import Point
 
 
 @dataclass(slots=True)
@@ -111,6 +114,59 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.kind == "ack"
+
+
+@runtime_checkable
+class Sink(Protocol):
+    """Where points go: InfluxDB (sinks/influx.py), InfluxDB replacing the window a backfill covers
+    (sinks/replace.py), line protocol to a file or stdout (sinks/stdout.py).
+
+    ``add`` only buffers. ``step`` makes one request (a write, or a delete of the replacing sink) and returns
+    its ``Outcome``; a fatal one raises ``SinkConfigError`` (a file that cannot be written: ``OutputError``).
+    The sink never waits: its caller waits before the next step (``sinks/drain.py``, the service's loop),
+    which is how the service keeps the watchdog fed and answers SIGTERM during an outage."""
+
+    written: int  # points acknowledged (whole lines in the file)
+    dropped: int  # points refused for good (400/422; a single point still too large), each counted once
+    write_errors: Counter[str]  # failed attempts by cause: timeout, connection, truncated, tls, http 503 …
+    retry_at: float | None  # time.monotonic() before which the next request must not go (None: any time)
+
+    @property
+    def pending(self) -> int:
+        """Points held (and deletes still to make): 0 means everything added was acknowledged or dropped."""
+        ...
+
+    @property
+    def outage_s(self) -> float:
+        """How long writes have been failing (0 while the database answers)."""
+        ...
+
+    def add(self, points: Iterable[Point]) -> None: ...
+
+    def due(self) -> bool:
+        """Does it want a ``step`` now (a full batch, the oldest point ``flush_interval_s`` old, a retry due)?"""
+        ...
+
+    def due_in(self) -> float | None:
+        """Seconds until it wants a ``step`` (None: not by time: nothing held, or it writes only when full)."""
+        ...
+
+    def full(self) -> bool:
+        """Takes no more before it has written (a full batch, or a retry pending): the caller stops reading."""
+        ...
+
+    def step(self, timeout_s: float | None = None) -> Outcome:
+        """One request of at most ``timeout_s`` toward emptying it (nothing held: an ``ack`` of 0 points)."""
+        ...
+
+    def probe(self, point: Point | None = None, timeout_s: float | None = None) -> Outcome:
+        """First contact, one request, no retry: a write of ``point``, or (None) whether the database answers.
+        Fatal outcomes are returned, not raised."""
+        ...
+
+    def close(self) -> None:
+        """Release connections; what is still pending is not written (drain first)."""
+        ...
 
 
 class Follower(Protocol):

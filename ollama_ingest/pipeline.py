@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from itertools import islice
 
 from .correlate.contract import Correlator
-from .entry import Entry, Source
+from .entry import Entry, Sink, Source
 from .parse import ParseStats, parse_entry
 from .sinks.drain import drain
 
@@ -21,8 +21,8 @@ log = logging.getLogger("ollama_ingest.pipeline")
 
 
 class Pipeline:
-    def __init__(self, timeline: Correlator, sink, unit: str | None = "ollama.service",
-                 writer: Callable[[object], object] | None = drain) -> None:
+    def __init__(self, timeline: Correlator, sink: Sink, unit: str | None = "ollama.service",
+                 writer: Callable[[Sink], object] | None = drain) -> None:
         self.timeline = timeline
         self.sink = sink
         self.writer = writer  # writes what the sink holds (None: the caller does)
@@ -130,6 +130,6 @@ class Pipeline:
         d["other_unit"] = self.other_unit
         d["inputs"] = self.inputs
         d["points"] = self.points
-        d["written"] = getattr(self.sink, "written", 0)
-        d["dropped"] = getattr(self.sink, "dropped", 0)
+        d["written"] = self.sink.written
+        d["dropped"] = self.sink.dropped
         return d

@@ -49,10 +49,9 @@ class SelfReport:
     def counters(self) -> dict:
         """Totals since the state directory was created: the checkpoint's, plus this run's."""
         st, sink, c = self.pipeline.stats, self.sink, self.carried
-        errors = getattr(sink, "write_errors", {})
         now = {"entries": st.entries + self.pipeline.other_unit, "events": st.events,
-               "unparsed": sum(st.skipped.values()), "noise": st.noise, "dropped": getattr(sink, "dropped", 0),
-               "write_errors": sum(errors.values()), "points_written": getattr(sink, "written", 0),
+               "unparsed": sum(st.skipped.values()), "noise": st.noise, "dropped": sink.dropped,
+               "write_errors": sum(sink.write_errors.values()), "points_written": sink.written,
                "journal_gaps": self.gaps, "journal_gap_s": self.gap_s}
         return {k: c.get(k, 0) + v for k, v in now.items()}
 

@@ -31,7 +31,6 @@ correlator state, the entry counter (``Entry.seq``) and the counters travel with
 from __future__ import annotations
 
 import logging
-import select
 import threading
 import time
 from collections.abc import Callable
@@ -43,7 +42,7 @@ from .apievidence import ApiEvidence, EvidenceTicks, gather_inventory, wake_fd_w
 from .config import ConfigError, Settings
 from .correlate.names import ModelNames
 from .correlate.timeline import Timeline
-from .entry import Follower
+from .entry import Follower, Sink
 from .logsetup import configure_logging, stderr_is_journal
 from .notify import Notifier
 from .pipeline import Pipeline
@@ -65,7 +64,7 @@ UPSERT_EVERY_S = 10.0
 MAX_IDLE_WAIT_S = 60.0
 
 
-def make_sink(settings: Settings):
+def make_sink(settings: Settings) -> Sink:
     from .sinks.influx import InfluxSink
 
     token = settings.resolved_token()
@@ -90,7 +89,7 @@ def run_service(load_settings: Callable[[], Settings]) -> int:
 
 # -- the service -------------------------------------------------------------------------------------
 class Service(Stoppable, SelfReport, EvidenceTicks):
-    def __init__(self, settings: Settings, *, sink=None, notifier: Notifier | None = None,
+    def __init__(self, settings: Settings, *, sink: Sink | None = None, notifier: Notifier | None = None,
                  grace_s: float = 3.0, hard_exit_s: float = 0.0, install_signals: bool = True) -> None:
         self.settings = settings
         self.stop = threading.Event()
@@ -100,7 +99,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         self.host = hostname()
         self.state_dir = Path(settings.state_dir)
         self._given_sink = sink
-        self.sink = None
+        self.sink: Sink | None = None
         self.pipeline: Pipeline | None = None
         self.follower: Follower | None = None
         self.lock: statedir.StateLock | None = None
@@ -200,14 +199,6 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         self.sink.step(timeout_s)  # a refusal (token, bucket) raises SinkConfigError: exit 2
         if (self.sink.outage_s > 0) != was_down:  # the outage began or ended: say so now, not in 5 s
             self.notifier.status(self.status_text())
-
-    def _pause(self, seconds: float) -> None:
-        """Wait on the wake-up pipe only (a signal ends it): the journal is not read meanwhile."""
-        if self._wake_r >= 0:
-            select.select([self._wake_r], [], [], max(0.0, seconds))
-            self._drain_wakeups()
-        else:
-            self.stop.wait(max(0.0, seconds))
 
     # -- checkpoint ----------------------------------------------------------------------------
     def _commit_wanted(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import sys
 import threading
@@ -70,6 +71,15 @@ class Stoppable:
             sys.stderr.flush()
         finally:
             os._exit(0)
+
+    def _pause(self, seconds: float) -> None:
+        """Wait on the wake-up pipe only (a signal ends it early), e.g. while the database is down: the
+        journal is not read meanwhile."""
+        if self._wake_r >= 0:
+            select.select([self._wake_r], [], [], max(0.0, seconds))
+            self._drain_wakeups()
+        else:
+            self.stop.wait(max(0.0, seconds))
 
     def _drain_wakeups(self) -> None:
         if self._wake_r >= 0:

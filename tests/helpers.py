@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ollama_ingest.entry import Entry
+from collections import Counter
+
+from ollama_ingest.entry import Entry, Outcome
 from ollama_ingest.parse import ParseStats, parse_entry
 
 
@@ -24,11 +26,12 @@ def parse_one(message: str | bytes, **kw):
 
 
 class ListSink:
-    """A sink that keeps the points in a list (same interface as the real sinks)."""
+    """A sink that keeps the points in a list (the ``Sink`` contract of entry.py, as the real sinks)."""
 
     def __init__(self) -> None:
         self.points: list = []
         self.written = self.dropped = 0
+        self.write_errors: Counter[str] = Counter()
 
     def add(self, pts) -> None:
         self.points.extend(pts)
@@ -36,9 +39,24 @@ class ListSink:
 
     pending = 0  # kept (counted) at once: nothing is ever held
     retry_at = None
+    outage_s = 0.0
 
     def due(self) -> bool:
         return False
 
-    def step(self, timeout_s=None):
-        raise AssertionError("nothing is pending: never called")
+    def due_in(self) -> None:
+        return None
+
+    def full(self) -> bool:
+        return False
+
+    def step(self, timeout_s=None) -> Outcome:
+        return Outcome("ack")
+
+    def probe(self, point=None, timeout_s=None) -> Outcome:
+        if point is not None:
+            self.add([point])
+        return Outcome("ack", int(point is not None))
+
+    def close(self) -> None:
+        pass

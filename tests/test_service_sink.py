@@ -200,3 +200,27 @@ def test_probe_reports_without_retrying(influx_db):
         assert o.kind == "retry" and "unreachable" in o.why
     assert dead.write_errors == {"connection": 1}  # the write is counted, the ping is not
     dead.client.close()
+
+
+def test_every_sink_keeps_the_written_contract(tmp_path):
+    """entry.Sink: the InfluxDB sink, the replacing sink, the line-protocol sink (and the tests' list sink) have
+    every declared attribute and method, so no caller probes a sink with getattr."""
+    import io
+
+    from ollama_ingest.entry import Sink
+    from ollama_ingest.sinks.replace import ReplacingSink
+    from ollama_ingest.sinks.stdout import LineProtocolSink
+
+    from .helpers import ListSink
+
+    influx = InfluxSink(f"http://127.0.0.1:{closed_port()}", "o", "b", "t")
+    file = open(tmp_path / "x.lp", "w")  # noqa: SIM115
+    sinks = [influx, ReplacingSink(influx, {}), LineProtocolSink(io.StringIO()), LineProtocolSink(file), ListSink()]
+    for sink in sinks:
+        assert isinstance(sink, Sink), type(sink).__name__
+        assert (sink.pending, sink.written, sink.dropped, sum(sink.write_errors.values()), sink.outage_s) == (0,) * 5
+        assert sink.retry_at is None and not sink.due() and sink.due_in() is None and not sink.full()
+        assert sink.step().kind == "ack"  # nothing held: nothing to do
+        sink.close()
+    file.close()
+    assert not isinstance(object(), Sink)

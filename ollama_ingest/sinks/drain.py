@@ -7,8 +7,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from ..entry import Sink
 
-def drain(sink, wait: Callable[[float], None] = time.sleep, deadline: float | None = None) -> bool:
+
+def drain(sink: Sink, wait: Callable[[float], None] = time.sleep, deadline: float | None = None) -> bool:
     """Step ``sink`` until nothing is pending; between attempts ``wait(seconds)`` as each outcome says (it may
     raise to give up). With ``deadline`` (``time.monotonic()``), no request outlives it and no pause reaches
     past it: False when it came first (the points stay buffered), True when everything was acknowledged (or

@@ -23,7 +23,7 @@ when the span grows over them (entries out of order). Only the five journal meas
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 
 from ..entry import Outcome
@@ -105,7 +105,7 @@ class ReplacingSink:
         self._deletes: deque[tuple[str, str, str]] = deque()  # (start, stop, predicate) to send before writing
         self.deletes = 0
 
-    # -- the sink interface --------------------------------------------------------------------------------
+    # -- the Sink contract (entry.py) ----------------------------------------------------------------------
     def add(self, points: Iterable[Point]) -> None:
         pts = points if isinstance(points, list) else list(points)
         spans = self.spans
@@ -121,6 +121,15 @@ class ReplacingSink:
 
     def due(self) -> bool:
         return self.sink.due()
+
+    def due_in(self) -> float | None:
+        return self.sink.due_in()
+
+    def full(self) -> bool:
+        return self.sink.full()
+
+    def probe(self, point: Point | None = None, timeout_s: float | None = None) -> Outcome:
+        return self.sink.probe(point, timeout_s)
 
     @property
     def pending(self) -> int:
@@ -154,6 +163,14 @@ class ReplacingSink:
     @property
     def dropped(self) -> int:
         return self.sink.dropped
+
+    @property
+    def write_errors(self) -> Counter[str]:
+        return self.sink.write_errors
+
+    @property
+    def outage_s(self) -> float:
+        return self.sink.outage_s
 
     # -- the window ----------------------------------------------------------------------------------------
     def window(self) -> dict[str, tuple[int, int]]:

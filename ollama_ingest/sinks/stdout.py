@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+from collections import Counter
 from collections.abc import Iterable
 from typing import IO
 
@@ -25,11 +26,17 @@ class OutputError(Exception):
 
 
 class LineProtocolSink:
+    """The ``Sink`` contract (entry.py) for a file: it writes a chunk when ``CHUNK_BYTES`` are buffered; it
+    never fails for a while (no retry, no outage): a write it cannot make is an ``OutputError``."""
+
+    outage_s = 0.0
+
     def __init__(self, out: IO, name: str | None = None) -> None:
         self.out = out
         self.name = name or getattr(out, "name", "the output")
         self.written = 0  # whole lines written
         self.dropped = 0
+        self.write_errors: Counter[str] = Counter()  # stays empty: a failed write is an OutputError
         self.retry_at: float | None = None  # a file never asks to be retried
         self._chunks: list[str] = []
         self._size = 0
@@ -55,6 +62,18 @@ class LineProtocolSink:
 
     def due(self) -> bool:
         return self._size >= CHUNK_BYTES
+
+    def due_in(self) -> float | None:
+        return 0.0 if self.due() else None  # never by time
+
+    def full(self) -> bool:
+        return self.due()
+
+    def probe(self, point: Point | None = None, timeout_s: float | None = None) -> Outcome:
+        if point is None:
+            return Outcome("ack")
+        self.add([point])
+        return self.step()
 
     def step(self, timeout_s: float | None = None) -> Outcome:
         """Write what is buffered (``OutputError`` when the file cannot take it: whole lines kept)."""
