@@ -224,3 +224,91 @@ def test_every_sink_keeps_the_written_contract(tmp_path):
         sink.close()
     file.close()
     assert not isinstance(object(), Sink)
+
+
+def test_the_writer_says_retry_at_t_split_reject_or_fatal_and_never_waits(influx_db):
+    """Each answer becomes an Outcome; the sink keeps what must be written again and says when (retry_at,
+    due_in, full); it never sleeps, whatever Retry-After says: waiting is the caller's."""
+    influx, db = influx_db
+    sink = InfluxSink(influx.v2_url, "o", db, "t", batch_size=4)
+    sink.add(pts(4))
+    assert sink.due() and sink.full()  # a whole batch
+    influx.shim.fail_next(503, "busy", retry_after="30")
+    t0 = time.monotonic()
+    o = sink.step()
+    assert time.monotonic() - t0 < 5  # not the 30 s
+    assert (o.kind, o.points, o.delay_s, o.cause) == ("retry", 4, 30.0, "http 503") and "Retry-After 30 s" in o.why
+    assert sink.retry_at == o.at and 25 < sink.due_in() <= 30 and not sink.due() and sink.full()
+    assert sink.pending == 4 and sink.outage_s > 0 and sink.write_errors == {"http 503": 1}
+    o = sink.step()  # a caller that did not wait: the sink still makes the request (no sleep inside)
+    assert (o.kind, o.points) == ("ack", 4) and sink.written == 4 and sink.pending == 0
+    assert sink.retry_at is None and sink.outage_s == 0 and sink.due_in() is None and not sink.full()
+    # 413: two halves, written next (after the pause of a failed attempt)
+    sink.add(pts(4, t0=1_700_000_000_000_000_100))
+    influx.shim.fail_next(413, "too large")
+    o = sink.step()
+    assert (o.kind, o.points, o.delay_s, o.cause) == ("split", 4, 0.1, "http 413") and sink.pending == 4
+    assert [sink.step().points for _ in range(2)] == [2, 2] and sink.pending == 0 and sink.dropped == 0
+    # 400: halves until the bad point is alone; only it is dropped, and no attempt is counted as failed
+    bad = Point("m", {"host": "h", "i": "bad"}, {"v": "a string where a float was"}, 1_700_000_000_000_000_500)
+    sink.add([*pts(1, t0=1_700_000_000_000_000_200), bad])  # the same shard: v is a float there
+    kinds = []
+    while sink.pending:
+        o = sink.step()
+        kinds.append((o.kind, o.points, o.delay_s))
+    assert kinds == [("reject", 2, 0.0), ("ack", 1, 0.0), ("reject", 1, 0.0)], kinds
+    assert sink.dropped == 1 and sink.drop_reasons == {"rejected": 1} and count(influx, db) == 9
+    # 401: fatal, raised from step (the batch kept), returned by probe
+    sink.add(pts(1, t0=1_700_000_000_000_000_300))
+    influx.shim.fail_next(401, "unauthorized", times=2)
+    with pytest.raises(SinkConfigError, match="refused the token"):
+        sink.step()
+    assert sink.pending == 1
+    o = sink.probe(pts(1)[0])
+    assert o.kind == "fatal" and "token_file" in o.why
+    assert sink.write_errors == {"http 503": 1, "http 413": 1}  # a refusal is not an outage
+    sink.close()
+
+
+def test_the_replacing_sinks_deletes_are_steps_with_the_same_jittered_backoff(influx_db):
+    """A backfill's deletes go one request per step before the batch they guard, and a failing delete is
+    paced by the one backoff (jittered), counted like a failed write."""
+    from ollama_ingest.sinks.replace import JOURNAL_MEASUREMENTS, ReplacingSink
+    from testbed.faultproxy import Fault, FaultProxy
+
+    influx, db = influx_db
+    proxy = FaultProxy(influx.v2_url, paths=("/api/v2/delete",)).start()
+    try:
+        proxy.schedule.extend([Fault("status", 503)] * 3)
+        inner = InfluxSink(proxy.url, "o", db, "t")
+        t0 = 1_700_000_000_000_000_000
+        sink = ReplacingSink(inner, {"h": [t0 // 1000, t0 // 1000 + 1]})
+        assert sink.pending == 1  # the window grew: its deletes are due even before any point
+        sink.add(pts(10, t0=t0))
+        sleeps = Sleeps()
+        assert drain(sink, sleeps)
+    finally:
+        proxy.stop()
+    w = sleeps.waits
+    assert len(w) == 3 and 0.25 <= w[0] <= 0.5 and 0.5 <= w[1] <= 1.0 and 1.0 <= w[2] <= 2.0, w
+    assert len(set(w)) == 3 and w != [0.5, 1.0, 2.0]  # jittered
+    assert inner.write_errors == {"http 503": 3} and proxy.counts["requests"] == 3 + len(JOURNAL_MEASUREMENTS)
+    assert sink.deletes == len(JOURNAL_MEASUREMENTS) and sink.pending == 0 and count(influx, db) == 10
+
+
+def test_a_backfill_that_writes_nothing_still_deletes_its_window(influx_db):
+    """The last run says what the window holds, also when it holds nothing: the pipeline's last drain makes
+    the deletes of a window that grew although no point was added."""
+    from ollama_ingest.sinks.replace import ReplacingSink
+
+    influx, db = influx_db
+    t0 = 1_700_000_000_000_000_000
+    old = [Point("ollama_request", {"host": "h", "endpoint": "/api/chat"}, {"latency_ms": 1.0}, t0 + 5)]
+    sink = InfluxSink(influx.v2_url, "o", db, "t")
+    sink.add(old)
+    assert drain(sink)
+    assert influx.query('SELECT count(latency_ms) AS n FROM ollama_request', db=db)[0]["n"] == 1
+    replacing = ReplacingSink(sink, {"h": [t0 // 1000, t0 // 1000 + 1]})
+    assert drain(replacing) and replacing.deletes == 5 and replacing.pending == 0
+    assert influx.query('SELECT count(latency_ms) AS n FROM ollama_request', db=db) == []
+    sink.close()
