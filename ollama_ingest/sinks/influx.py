@@ -42,6 +42,8 @@ class SinkConfigError(Exception):
 
 
 class InfluxSink:
+    """The ``Sink`` contract (entry.py) for InfluxDB's v2 write API (see the module's outcomes)."""
+
     def __init__(self, url: str, org: str, bucket: str, token: str, *, batch_size: int = 5000,
                  flush_interval_s: float = 1.0, timeout_s: float = 10.0, verify_ssl: bool = True,
                  max_backoff_s: float = MAX_BACKOFF_S, ca_file: str | None = None) -> None:
@@ -106,10 +108,6 @@ class InfluxSink:
         return self.retry_at is not None or self.pending >= self.batch_size
 
     @property
-    def down(self) -> bool:
-        return self._down_since is not None
-
-    @property
     def outage_s(self) -> float:
         """How long the database has been failing (0 while it answers)."""
         return 0.0 if self._down_since is None else time.monotonic() - self._down_since
@@ -158,10 +156,6 @@ class InfluxSink:
     def close(self) -> None:
         """Close the connections; what is still pending is not written (``drain`` first)."""
         self.client.close()
-
-    def counters(self) -> dict:
-        return {"written": self.written, "dropped": self.dropped, "requests": self.requests,
-                "write_errors": dict(self.write_errors), "drop_reasons": dict(self.drop_reasons)}
 
     # -- internals -----------------------------------------------------------------------------
     def _request(self, op: str, lines: list[str], timeout_s: float | None, delete: tuple | None) -> None:
