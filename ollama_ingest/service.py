@@ -194,9 +194,9 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
                 "version": __version__}
 
     # -- writing: one request per turn of the loop; the loop does the waiting ----------------------
-    def _write_step(self, timeout_s: float | None = None) -> None:
+    def _write_step(self) -> None:
         was_down = self.sink.outage_s > 0
-        self.sink.step(timeout_s)  # a refusal (token, bucket) raises SinkConfigError: exit 2
+        self.sink.step()  # a refusal (token, bucket) raises SinkConfigError: exit 2
         if (self.sink.outage_s > 0) != was_down:  # the outage began or ended: say so now, not in 5 s
             self.notifier.status(self.status_text())
 
