@@ -7,7 +7,7 @@
 
 * **raw**: every entry of the unit as measurement ``ollama_logs``, field ``message`` (the MESSAGE text;
   invalid UTF-8 replaced), tag ``host`` (``_HOSTNAME``), time = the journal's µs time; that is what the
-  old approach stored (``/work/shared/seed/gantt-flux-journal.md``), written to ``/write`` in batches of 5000;
+  old approach stored (the user's own working journal (Flux parsing at query time)), written to ``/write`` in batches of 5000;
 * **ours**: the normal backfill, ``Pipeline(Timeline(), InfluxSink(v2 shim))`` with the reader pre-filter.
 
 Then: points stored in each (InfluxQL ``count``), bytes on disk of each database (``data/<db>`` +

@@ -2,7 +2,7 @@
 docker compose logs, kubectl logs (--timestamps, --prefix), Docker Desktop's view, CRI files and Docker's
 json-file log: detected without a flag, one entry per line, each with the right time and host.
 
-Lines are built in the exact layouts of the real logs quoted in /work/shared/ollama-log-formats.md
+Lines are built in the exact layouts of the real logs in tests/real/
 (slog with and without zone, gin, Go's std log, llama.cpp lines without a time)."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Times inside log lines: zones given as typed (``--tz``), RFC 3339 prefixes, and the times Ollama prints.
 
-Ollama prints three kinds of time (see /work/shared/ollama-log-formats.md §1, §2):
+Ollama prints three kinds of time (slog's and gin's formats; real examples in tests/real/):
 
 - slog ``time=2024-06-01T13:52:31.123+02:00``: an instant (its zone is the Ollama process's local zone);
 - gin ``[GIN] 2024/06/01 - 13:52:31`` and Go's std log ``2024/06/01 13:52:31 routes.go:1187: …``: the
