@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from datetime import datetime, timedelta, timezone
 
@@ -25,18 +26,33 @@ from .sources.clock import parse_tz
 
 log = logging.getLogger("ollama_ingest")
 
+_WEEKS_DAYS = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(.*)")
+
+
+def parse_ago(text: str) -> timedelta:
+    """``7d``, ``2w``, ``1d12h``, ``24h``, ``90m``: Go's duration units plus days and weeks, which Go lacks but
+    people type for a history (README's own ``--since 7d``). Raises ValueError if it is not one."""
+    weeks, days, rest = _WEEKS_DAYS.fullmatch(text).groups()  # always matches: every group may be empty
+    if rest.startswith("-") and (weeks or days):
+        raise ValueError(f"not a duration: {text!r}")
+    if not (weeks or days):
+        return timedelta(microseconds=parse_duration_ns(rest) // 1000)
+    return timedelta(weeks=int(weeks or 0), days=int(days or 0),
+                     microseconds=parse_duration_ns(rest) // 1000 if rest else 0)
+
+
 def parse_when(text: str) -> datetime:
-    """``2025-07-22``, ``2025-07-22T23:00:00+03:00``, or a duration ago: ``24h``, ``90m``, ``-2h30m``."""
+    """``2025-07-22``, ``2025-07-22T23:00:00+03:00``, or a duration ago: ``7d``, ``24h``, ``90m``, ``-2h30m``."""
     t = text.strip()
     try:
-        ago = parse_duration_ns(t.lstrip("-").removesuffix(" ago"))
-        return datetime.now(timezone.utc) - timedelta(microseconds=ago // 1000)
+        return datetime.now(timezone.utc) - parse_ago(t.lstrip("-").removesuffix(" ago"))
     except ValueError:
         pass
     try:
         d = datetime.fromisoformat(t.replace(" ", "T", 1) if len(t) > 10 else t)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a time: {text!r} (ISO 8601 or a duration like 24h)") from None
+        raise argparse.ArgumentTypeError(
+            f"not a time: {text!r} (ISO 8601, or a duration ago like 24h, 7d, 2w)") from None
     return d if d.tzinfo else d.astimezone()
 
 
@@ -80,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--input-format", choices=FORMATS, default="auto",
                    help=f"force the input format (default: auto, detected from the first bytes). {FORMAT_HELP}")
     b.add_argument("--since", type=parse_when, metavar="WHEN",
-                   help="only entries from WHEN on: ISO 8601, or a duration ago like 24h (default: the beginning)")
+                   help="only entries from WHEN on: ISO 8601, or a duration ago like 24h, 7d, 2w (default: the beginning)")
     b.add_argument("--until", type=parse_when, metavar="WHEN", help="only entries up to WHEN (default: the end)")
     b.add_argument("--year", type=int, help="the year of short text input, which has none (default: inferred from "
                                             "Ollama's own dates)")
@@ -149,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     tl.add_argument("--html", required=True, metavar="FILE",
                     help="write the page here; its directory must exist (required)")
     tl.add_argument("--since", type=parse_when, default="24h", metavar="WHEN",
-                    help="window start: ISO time or a duration ago (default: 24h)")
+                    help="window start: ISO time or a duration ago like 24h, 7d, 2w (default: 24h)")
     tl.add_argument("--until", type=parse_when, metavar="WHEN", help="window end (default: now)")
     tl.add_argument("--host", action="append", default=[], help="only this host; repeatable (default: every host)")
     tl.add_argument("--query-language", choices=("flux", "influxql"), default="flux",

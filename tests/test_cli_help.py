@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 import threading
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -159,3 +160,22 @@ def test_each_subcommand_hands_over_the_settings_of_its_own_options():
     assert cli_settings(p.parse_args(["inventory", "--ollama-url", "http://127.0.0.1:2"])) == \
         {"ollama_url": "http://127.0.0.1:2"}
     assert cli_settings(p.parse_args(["check"]))["verify_ssl"] is None  # not given: the setting decides
+
+
+@pytest.mark.parametrize("text, ago", [("24h", timedelta(hours=24)), ("7d", timedelta(days=7)),
+                                       ("2w", timedelta(weeks=2)), ("1d12h", timedelta(days=1, hours=12)),
+                                       ("1w2d3h4m", timedelta(days=9, hours=3, minutes=4)), ("90m ago", timedelta(minutes=90)),
+                                       ("-2h30m", timedelta(hours=2, minutes=30))])
+def test_a_duration_ago_takes_days_and_weeks_as_people_type_them(text, ago):
+    """README's own `timeline --since 7d`: Go durations have no days, people's histories do."""
+    args = cli.build_parser().parse_args(["timeline", "--html", "x.html", f"--since={text}"])
+    expected = datetime.now(timezone.utc) - ago
+    assert abs((args.since - expected).total_seconds()) < 5
+
+
+@pytest.mark.parametrize("text", ["7", "d", "7x", "1d-2h", "7dd", ""])
+def test_what_is_neither_a_time_nor_a_duration_is_refused_with_the_forms_that_work(text, capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.build_parser().parse_args(["backfill", "--since", text])
+    assert exc.value.code == 2
+    assert "duration ago like 24h, 7d" in capsys.readouterr().err
