@@ -53,6 +53,21 @@ def has_journal_files(directory: str) -> bool:
     return False
 
 
+JOURNAL_ROOTS = ("/var/log/journal", "/run/log/journal")  # where journald keeps the system's journal
+
+
+def unreadable_journal_files(roots: tuple[str, ...] = JOURNAL_ROOTS) -> int:
+    """Journal files here that this process cannot read. sd_journal silently leaves them out of "the local
+    journal", so a user outside the systemd-journal group sees only their own entries: tested by access, not
+    by group lists (a unit's PrivateUsers= maps groups to nobody)."""
+    n = 0
+    for root in roots:
+        for where, _dirs, names in os.walk(root):
+            n += sum(1 for name in names if name.endswith((".journal", ".journal~"))
+                     and not os.access(os.path.join(where, name), os.R_OK))
+    return n
+
+
 def _field(reader, name: str) -> bytes | None:
     try:
         return reader._get(name)
@@ -74,6 +89,7 @@ class Journal(SourceBase):
                  host: str | None = None) -> None:
         super().__init__(", ".join(map(str, files)) if files else str(directory or "the local journal"), unit)
         self.reader = open_reader(files, directory)
+        self.local = not files and not directory
         self.host = host  # --host: the host tag of every entry
         # keep(raw MESSAGE) -> bool, the parsers' cheap pre-filter: a rejected entry (noise) costs one
         # field fetch and is only counted, in `prefiltered`
@@ -122,6 +138,10 @@ class Journal(SourceBase):
                           _text(_field(r, "SYSLOG_IDENTIFIER")), r._get_cursor(), seq)
 
     def nothing_found_hint(self) -> str:
+        hidden = unreadable_journal_files() if self.local else 0
+        if hidden:
+            return (f" (this user cannot read {hidden} of the system's journal files: run it as root, e.g. with "
+                    "sudo, or join the systemd-journal group)")
         try:
             units = sorted(u.decode("utf-8", "replace") if isinstance(u, bytes) else str(u)
                            for u in self.reader.query_unique("_SYSTEMD_UNIT"))
