@@ -19,7 +19,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 PACKAGES=(python3 python3-venv python3-dev gcc pkg-config libsystemd-dev influxdb
           systemd-journal-remote systemd ca-certificates chromium
-          debootstrap systemd-container)  # tests/test_systemd_boot.py boots a Debian with systemd as PID 1
+          debootstrap systemd-container  # tests/test_systemd_boot.py boots a Debian with systemd as PID 1
+          locales)  # glibc's locale sources: a test checks the month table against them (scripts/gen_month_table.py)
 # the dashboard checks run InfluxData's Flux parser and Grafana's schema types under Node.js; a Node.js
 # that is already there (e.g. from another repository) is used as it is
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
