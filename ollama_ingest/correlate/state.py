@@ -1,10 +1,10 @@
 """The correlator's state: per host, the server instance and its runner sessions (docs/design.md).
 
-Plain dataclasses of plain fields (numbers, strings, lists and dicts of them, the parser's frozen events), so
-the whole state pickles with the journal cursor (the service's checkpoint). Where a record points at a session
-it holds the session itself (``loading``, ``unnamed``, ``stopped``, ``Held.session``, ``OomHint.session``);
-pickle writes each once. Fields added later have plain class-level defaults, so a state pickled before they
-existed still reads them.
+Plain dataclasses of plain fields (numbers, strings, lists and dicts of them, the parser's frozen events). Where a
+record points at a session it holds the session itself (``loading``, ``unnamed``, ``stopped``, ``Held.session``,
+``OomHint.session``). The service's checkpoint carries all of it as JSON (codec.py: sessions by id, the shape
+checked field by field), so a field added, removed or renamed here is a new state version with a migration
+(checkpoint_migrations.py; tests/test_checkpoint_upgrade.py says so when one is missing).
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ The rules are docs/design.md's, one module per concern, each handler ``(host sta
 the records it concludes to ``out``: loads.py (§1), attribution.py (§2), adoption.py (§3), evidence.py and
 sessions.py (§4), victims.py (§5), server.py (the server instance and its memory), single_runner.py (v0.1.x),
 naming.py (labels, frozen at the first write). ``schema/measurements.py`` alone turns records into points.
-Everything is deterministic, so a replay rewrites the same points, and the whole object is plain data that
-pickles, so the service can checkpoint it with the journal cursor.
+Everything is deterministic, so a replay rewrites the same points, and the whole object is plain data (codec.py
+writes it as JSON), so the service can checkpoint it with the journal cursor.
 """
 
 from __future__ import annotations
