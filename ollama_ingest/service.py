@@ -9,7 +9,7 @@ The loop (one thread):
   to try again; it never waits itself. While a batch waits for a retry (or one is full) nothing more is read,
   so memory stays bounded: the journal is the buffer;
 - when nothing is buffered any more (everything acknowledged) the checkpoint, the cursor of the last
-  fed entry together with the pickled correlator state, is saved atomically (at most once per
+  fed entry together with the correlator's state as JSON, is saved atomically (at most once per
   ``flush_interval_s``): a restart resumes from it and produces exactly what an uninterrupted run would
   have (replayed points rewrite identical points);
 - when the journal is quiet it is taken to be complete up to ``now - settle_s``: the correlator is told
@@ -40,6 +40,7 @@ from . import __version__, statedir
 from . import checkpoint as ckpt
 from .apievidence import ApiEvidence, EvidenceTicks, gather_inventory, wake_fd_writer
 from .config import ConfigError, Settings
+from .correlate import codec
 from .correlate.names import ModelNames
 from .correlate.timeline import Timeline
 from .entry import Follower, Sink
@@ -140,7 +141,7 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         self.names = names_from(gather_inventory(s, api=False))  # the API is asked in the background
         if not files and not s.journal_dir and not s.follow_file and (problem := system_journal_unreadable()):
             log.warning("%s", problem)
-        restored = statedir.restore(cp, Timeline)
+        restored = statedir.restore(cp)
         self.carried = restored.carried
         self.pipeline = Pipeline(restored.timeline or self._fresh_timeline(), self.sink, unit=s.unit, writer=None)
         self._merge_names(self.names)
@@ -188,11 +189,6 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
         """Models pulled since: names for blobs the correlator does not know yet (known ones keep theirs)."""
         self.pipeline.timeline.learn_names(names)
 
-    def _state(self) -> dict:
-        p = self.pipeline
-        return {"timeline": p.timeline, "stats": p.stats, "other_unit": p.other_unit, "points": p.points,
-                "version": __version__}
-
     # -- writing: one request per turn of the loop; the loop does the waiting ----------------------
     def _write_step(self) -> None:
         was_down = self.sink.outage_s > 0
@@ -214,8 +210,10 @@ class Service(Stoppable, SelfReport, EvidenceTicks):
             return False
         f = self.follower
         try:
-            size = ckpt.save(self.state_dir, f.cursor, f.seq, self._state(), counters=self.counters(),
-                             open_sessions=self.pipeline.timeline.open_session_records())
+            tl = self.pipeline.timeline
+            size = ckpt.save(self.state_dir, ckpt.Checkpoint(
+                f.cursor, f.seq, codec.to_json(tl), saved_at=time.time(), counters=self.counters(),
+                open_sessions=tl.open_session_records()))
         except OSError as exc:  # disk full, read-only: keep writing data; a restart re-reads more
             self.last_commit = now
             if "save" not in self._logged:

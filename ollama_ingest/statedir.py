@@ -13,6 +13,8 @@ from pathlib import Path
 from . import __version__
 from . import checkpoint as ckpt
 from .config import ConfigError
+from .correlate import codec
+from .correlate.timeline import Timeline
 from .schema.point import Point
 
 log = logging.getLogger("ollama_ingest.service")
@@ -107,10 +109,10 @@ COUNTERS = ("entries", "events", "unparsed", "noise", "dropped", "write_errors",
 
 @dataclass
 class Restored:
-    """What a start takes from the checkpoint: the correlator state if it can be trusted (else None: a
-    fresh state), and the self-monitoring totals so far, which go on in any case."""
+    """What a start takes from the checkpoint: the correlator if it could be loaded (else None: a fresh one,
+    which takes up the checkpoint's open sessions), and the self-monitoring totals so far, which go on."""
 
-    timeline: object | None = None
+    timeline: Timeline | None = None
     carried: dict = field(default_factory=dict)
 
     @property
@@ -118,38 +120,24 @@ class Restored:
         return self.timeline is None
 
 
-def restore(cp: ckpt.Checkpoint | None, timeline_type: type) -> Restored:
+def restore(cp: ckpt.Checkpoint | None) -> Restored:
     if cp is None:
         return Restored()
     carried = {k: v for k, v in cp.counters.items() if k in COUNTERS}
-    state = cp.state
-    if state is None:
-        log.warning("the saved correlator state (version %s) cannot be loaded (%s): resuming from the "
-                    "checkpoint's cursor with a fresh state", cp.version, cp.state_error)
+    if cp.correlator is None:
+        log.warning("the checkpoint holds no correlator state to load (%s): resuming from its cursor with a fresh "
+                    "state, which takes up the %d sessions open then", cp.state_error, len(cp.open_sessions))
         return Restored(None, carried)
-    carried = carried or _legacy_counters(state)
-    if cp.version != __version__:
-        # the classes may have changed shape without failing to unpickle: do not trust it
-        log.warning("the saved correlator state is from version %s, this is %s: resuming from the "
-                    "checkpoint's cursor with a fresh state", cp.version, __version__)
-        return Restored(None, carried)
-    timeline = state.get("timeline")
-    if not isinstance(timeline, timeline_type):
-        log.warning("the saved correlator state holds no timeline: resuming with a fresh state")
-        return Restored(None, carried)
-    return Restored(timeline, carried)
-
-
-def _legacy_counters(state: dict) -> dict:
-    """Totals from a checkpoint written before the header held them (its pickled stats and sink totals)."""
-    st, sink = state.get("stats"), state.get("sink") or {}
     try:
-        return {"entries": st.entries + int(state.get("other_unit", 0)), "events": st.events,
-                "unparsed": sum(st.skipped.values()), "noise": st.noise,
-                "dropped": int(sink.get("dropped", 0)), "write_errors": int(sink.get("write_errors", 0)),
-                "points_written": int(sink.get("written", 0))}
-    except (AttributeError, TypeError, ValueError):
-        return {}
+        timeline = codec.from_json(cp.correlator)
+    except codec.StateFormatError as exc:
+        log.warning("the saved correlator state (ollama-ingest %s) cannot be loaded (%s): resuming from the "
+                    "checkpoint's cursor with a fresh state", cp.version, exc)
+        return Restored(None, carried)
+    if cp.version != __version__:
+        log.info("the state saved by ollama-ingest %s (state version %d) is taken up by %s", cp.version,
+                 cp.state_version, __version__)
+    return Restored(timeline, carried)
 
 
 def journal_gap(cp: ckpt.Checkpoint, files: list[str] | None, directory: str | None, unit: str,

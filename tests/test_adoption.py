@@ -1,7 +1,10 @@
 """Truth from incomplete windows (docs/design.md §3, §6): each story says what really ran, the test checks that
 the correlator writes it from what the window shows, and never a successful request served by nothing."""
 
-import pickle
+import json
+
+from ollama_ingest.correlate import codec
+from ollama_ingest.correlate.contract import OpenSession
 
 from .scenario import BLOBS, debug, feed, gin, path, ps, requests, run, slog, start_e, start_g, started, us
 
@@ -132,7 +135,7 @@ def test_an_open_load_completes_after_a_resume_exactly_as_uninterrupted():
     rest = [started(14, 4.0), gin(16, "6.5s"), gin(30, "1s")]
     whole, _ = run(first + rest, finish=False)
     part, tl = run(first, finish=False)
-    tl = pickle.loads(pickle.dumps(tl))  # the checkpoint
+    tl = codec.from_json(json.loads(json.dumps(codec.to_json(tl))))  # the checkpoint
     part += feed(tl, rest, seq0=len(first))
     assert _stored(part) == _stored(whole)
     assert [r[2:] for r in requests(part)] == [("gemma3:12b", "triggered_load"), ("gemma3:12b", "only_loaded")]
@@ -175,9 +178,9 @@ def test_a_lost_state_takes_up_the_sessions_it_had_written_open():
     from ollama_ingest.correlate.adoption import resume_open
 
     _, tl = run([], finish=False)
-    resume_open(tl, "h", [{"start_ns": us(10) * 1000, "model": "gemma3:12b", "series": "gemma3:12b (ctx: 4096)",
-                           "blob": BLOBS["gemma3:12b"], "end": us(60) // 1000, "ctx": 4096, "parallel": 2,
-                           "requests": 3}])
+    resume_open(tl, "h", [OpenSession.from_dict({
+        "start_ns": us(10) * 1000, "model": "gemma3:12b", "series": "gemma3:12b (ctx: 4096)", "host": "h",
+        "blob": BLOBS["gemma3:12b"], "end": us(60) // 1000, "ctx": 4096, "parallel": 2, "requests": 3})])
     pts = feed(tl, [ps(100, gemma3__12b=390), ps(385, gemma3__12b=390), ps(400)]) + tl.finish()
     (sess,) = {p.identity: p for p in pts if p.measurement == "ollama_session"}.values()
     assert (sess.time_ns, sess.tags["series"], sess.fields["open"], sess.fields["end"], sess.fields["evidence"],

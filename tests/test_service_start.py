@@ -155,20 +155,21 @@ def test_a_vacuumed_cursor_writes_the_gap_and_counts_it(influx_db, journal, tmp_
 
 
 def _unloadable_state(state) -> None:
-    data = (state / "checkpoint").read_bytes()
-    head = data[: data.index(b"\n", len(checkpoint.MAGIC)) + 1]
-    (state / "checkpoint").write_bytes(head + b"\x80\x04\x8c\x0fnosuch.module.x\x94\x8c\x01X\x94\x93\x94.")
+    """A correlator state of another shape (as a newer version's, or a damaged one, would be)."""
+    doc = json.loads((state / "checkpoint").read_bytes())
+    doc["correlator"] = {"names": {}, "hosts": {"h": {"colour": "red"}}, "recent": {}}
+    (state / "checkpoint").write_text(json.dumps(doc))
 
 
-def _other_version(state) -> None:
-    data = (state / "checkpoint").read_bytes()
-    nl = data.index(b"\n", len(checkpoint.MAGIC))
-    header = json.loads(data[len(checkpoint.MAGIC):nl])
-    header["version"] = "0.0.1"
-    (state / "checkpoint").write_bytes(checkpoint.MAGIC + json.dumps(header).encode() + data[nl:])
+def _legacy_file(state) -> None:
+    """The same checkpoint in 0.1.0's format: a JSON header, then a pickle (never loaded)."""
+    doc = json.loads((state / "checkpoint").read_bytes())
+    header = {k: doc[k] for k in ("cursor", "seq", "saved_at", "counters", "open")} | {"version": "0.1.0"}
+    (state / "checkpoint").write_bytes(b"OLLAMA-INGEST-CHECKPOINT 1\n" + json.dumps(header).encode() +
+                                       b"\n\x80\x04\x8c\x0fnosuch.module.x\x94\x8c\x01X\x94\x93\x94.")
 
 
-@pytest.mark.parametrize("spoil", [_unloadable_state, _other_version], ids=["unloadable", "other-version"])
+@pytest.mark.parametrize("spoil", [_unloadable_state, _legacy_file], ids=["unloadable", "0.1-file"])
 def test_the_counters_go_on_across_a_fresh_state(influx_db, journal, tmp_path, spoil):
     influx, db = influx_db
     state = tmp_path / "state"
@@ -292,7 +293,7 @@ def test_the_checkpoint_header_holds_the_open_sessions_as_written(loaded):
     (rec,) = checkpoint.load(state).open_sessions
     (row,) = influx.query("SELECT * FROM ollama_session GROUP BY *", db=db)
     assert row["open"] is True and (row["time"], row["host"], row["model"], row["series"], row["blob"]) == \
-        (rec["start_ns"], rec["host"], rec["model"], rec["series"], rec["blob"])
+        (rec.start_ns, rec.host, rec.model, rec.series, rec.blob)
 
 
 def test_a_fresh_state_takes_up_the_sessions_that_were_open(loaded):
@@ -312,4 +313,4 @@ def test_a_fresh_state_takes_up_the_sessions_that_were_open(loaded):
     finally:
         for close in (svc.follower.close, svc.lock.release, svc.sink.client.close):
             close()
-    assert taken == [(rec["start_ns"], rec["series"])]
+    assert taken == [(rec.start_ns, rec.series)]

@@ -17,6 +17,7 @@ from .sessions import reopen
 from .state import Held, HostState, Session
 
 if TYPE_CHECKING:
+    from .contract import OpenSession
     from .timeline import Timeline
 
 
@@ -116,22 +117,20 @@ def hidden_used(st: HostState, end_ns: int) -> None:
         st.hidden_until_ns = max(st.hidden_until_ns, end_ns + st.keep_alive_ns)
 
 
-def resume_open(correlator: Timeline, host: str, written: list[dict]) -> None:
-    """Sessions a lost state had written open (read back from the database: ``start_ns``, the ``model`` and
-    ``series`` tags, ``blob``, ``end`` ms, ``ctx``, ``parallel``): taken up with the identity they were written
-    with, so that the evidence that follows (/api/ps, the log, keep-alive) ends them in place instead of
-    leaving them open for ever beside a new bar (design §3)."""
+def resume_open(correlator: Timeline, host: str, written: list[OpenSession]) -> None:
+    """Sessions a lost state had written open (the checkpoint's records of them): taken up with the identity
+    they were written with, so that the evidence that follows (/api/ps, the log, keep-alive) ends them in place
+    instead of leaving them open for ever beside a new bar (design §3)."""
     st = correlator.host_state(host)
     for d in written:
-        if any(s.start_ns == d["start_ns"] for s in st.loaded):
+        if any(s.start_ns == d.start_ns for s in st.loaded):
             continue
-        seen = max(d["start_ns"], (d.get("end") or 0) * 1_000_000)
-        s = Session(host=host, blob=d.get("blob") or None, start_ns=d["start_ns"], loaded_ns=d["start_ns"],
-                    last_activity_ns=seen, keep_alive_ns=st.keep_alive_ns, label=d["model"], written=True,
-                    series_tag=d.get("series") or d["model"], parallel=d.get("parallel"),
-                    requests=d.get("requests") or 0)
-        if d.get("ctx"):
-            s.ctx_size = d["ctx"] * (d.get("parallel") or 1)
-        if not d["model"].startswith("sha256:") and d["model"] != "unknown":
-            s.name = d["model"]
+        seen = max(d.start_ns, d.end * 1_000_000)
+        s = Session(host=host, blob=d.blob or None, start_ns=d.start_ns, loaded_ns=d.start_ns,
+                    last_activity_ns=seen, keep_alive_ns=st.keep_alive_ns, label=d.model, written=True,
+                    series_tag=d.series or d.model, parallel=d.parallel, requests=d.requests)
+        if d.ctx:
+            s.ctx_size = d.ctx * (d.parallel or 1)
+        if not d.model.startswith("sha256:") and d.model != "unknown":
+            s.name = d.model
         st.loaded.append(s)

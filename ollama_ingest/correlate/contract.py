@@ -2,11 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
 
 from ..events import Event
 from ..schema.point import Point
 from .names import ModelNames
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    """A session open when the checkpoint was saved, by the identity its ``ollama_session`` point was written
+    with (tags ``host``, ``model``, ``series``; time ``start_ns``) and what its bar showed: a fresh state takes
+    it up (``resume_open``, design §3) so the evidence that follows ends it in place."""
+
+    host: str
+    start_ns: int
+    model: str
+    series: str
+    blob: str = ""
+    ctx: int | None = None  # per request
+    parallel: int | None = None
+    requests: int = 0
+    end: int = 0  # ms: the latest it was seen alive
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: Any) -> OpenSession | None:
+        """The record a checkpoint holds, or None when it is not one (its identity missing or mistyped)."""
+        if not (isinstance(d, dict) and isinstance(d.get("host"), str) and isinstance(d.get("start_ns"), int)
+                and isinstance(d.get("model"), str)):
+            return None
+
+        def num(k: str) -> int | None:
+            v = d.get(k)
+            return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+        series = d.get("series")
+        return cls(d["host"], d["start_ns"], d["model"], series if isinstance(series, str) and series else d["model"],
+                   d["blob"] if isinstance(d.get("blob"), str) else "", num("ctx"), num("parallel"),
+                   num("requests") or 0, num("end") or 0)
 
 
 class Correlator(Protocol):
@@ -28,8 +65,8 @@ class Correlator(Protocol):
     def learn_names(self, names: ModelNames) -> None:
         """Model names for blobs not known yet (a model pulled since); known ones keep theirs."""
 
-    def open_session_records(self) -> list[dict]:
-        """The open sessions by the identity they were written with (for the checkpoint's header)."""
+    def open_session_records(self) -> list[OpenSession]:
+        """The open sessions by the identity they were written with (for the checkpoint)."""
 
-    def resume_open(self, records: list[dict]) -> int:
+    def resume_open(self, records: list[OpenSession]) -> int:
         """Take up the sessions a lost state had open (``open_session_records``); returns how many."""

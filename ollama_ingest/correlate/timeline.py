@@ -17,6 +17,7 @@ from .. import events as ev
 from ..schema.measurements import PointMaker
 from ..schema.point import Point
 from . import adoption, attribution, evidence, loads, server, single_runner, victims
+from .contract import OpenSession
 from .names import ModelNames
 from .naming import model_label, series, session_update, waits_for_name, write_unnamed
 from .records import Record, SessionUpdate
@@ -127,24 +128,19 @@ class Timeline:
         for blob, n in names.by_blob.items():
             self.names.by_blob.setdefault(blob, list(n))
 
-    def open_session_records(self) -> list[dict]:
+    def open_session_records(self) -> list[OpenSession]:
         """The sessions open now, by the identity their ``ollama_session`` point has (host, model, series,
-        start), for the checkpoint's header. Read without building their records (which marks them written)."""
-        out = []
-        for host, st in self.hosts.items():
-            for s in st.loaded:
-                out.append({"host": host, "start_ns": s.start_ns, "model": self.model_label(s),
-                            "series": self.series(s), "blob": s.blob or "", "ctx": s.per_request_ctx,
-                            "parallel": s.parallel, "requests": s.requests,
-                            "end": max(s.last_activity_ns, s.loaded_ns or s.start_ns) // 1_000_000})
-        return out
+        start), for the checkpoint. Read without building their records (which marks them written)."""
+        return [OpenSession(host, s.start_ns, self.model_label(s), self.series(s), s.blob or "", s.per_request_ctx,
+                            s.parallel, s.requests, max(s.last_activity_ns, s.loaded_ns or s.start_ns) // 1_000_000)
+                for host, st in self.hosts.items() for s in st.loaded]
 
-    def resume_open(self, records: list[dict]) -> int:
+    def resume_open(self, records: list[OpenSession]) -> int:
         """A fresh state takes up the sessions a lost one had open (``open_session_records``), with the identity
         they were written with (design §3); returns how many."""
-        by_host: dict[str, list[dict]] = {}
+        by_host: dict[str, list[OpenSession]] = {}
         for d in records:
-            by_host.setdefault(d["host"], []).append(d)
+            by_host.setdefault(d.host, []).append(d)
         for host, written in by_host.items():
             adoption.resume_open(self, host, written)
         return len(records)
