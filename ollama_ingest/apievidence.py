@@ -1,16 +1,18 @@
 """What the service learns besides the journal: Ollama's ``/api/ps`` (what is loaded now) and the model
-inventory (manifests and the API). Both are gathered in background threads, because Ollama may be slow
-or absent; the service's loop takes the results when it is ready for them."""
+inventory (manifests and the API). Ollama may be slow or absent, so both run as futures in the background;
+the service's loop starts them when their deadline comes (``deadlines.Deadlines``: ``ps``, ``inventory``)
+and collects the finished ones on its next turn (a finished future wakes it)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 
 from .config import Settings
+from .deadlines import Deadlines
+from .events import ApiPs
 
 log = logging.getLogger("ollama_ingest.service")
 
@@ -30,22 +32,62 @@ def gather_inventory(settings: Settings, api: bool = True) -> list:
         return []
 
 
+def _timed_inventory(settings: Settings) -> tuple[list, int]:
+    import time
+
+    infos = gather_inventory(settings)
+    return infos, time.time_ns()
+
+
+class DaemonExecutor(Executor):
+    """Each call on a daemon thread of its own. ThreadPoolExecutor's workers are joined when the interpreter
+    exits: a request to a hung Ollama (an inventory asks ``/api/show`` per model, 5 s each) would hold the
+    process after SIGTERM, which must end it within 5 s."""
+
+    def submit(self, fn: Callable, /, *args, **kwargs) -> Future:
+        f: Future = Future()
+
+        def work() -> None:
+            if f.set_running_or_notify_cancel():
+                try:
+                    f.set_result(fn(*args, **kwargs))
+                except BaseException as exc:  # handed to whoever collects the future
+                    f.set_exception(exc)
+
+        threading.Thread(target=work, name=f"ollama-api-{getattr(fn, '__name__', 'call')}", daemon=True).start()
+        return f
+
+
 class ApiEvidence:
-    """``/api/ps`` polls every ``ps_interval_s`` and an inventory every ``inventory_interval_s``, each in a
-    thread of its own; ``wake()`` is called when an inventory is ready (the loop may be asleep)."""
+    """One ``/api/ps`` poll every ``ps_interval_s`` (once the journal is caught up) and an inventory every
+    ``inventory_interval_s``, at most one of each in flight."""
 
-    def __init__(self, settings: Settings, host: str, wake: Callable[[], None]) -> None:
-        self.settings, self.host, self.wake = settings, host, wake
-        self.ps_next = 0.0
-        self.inventory_next = float("inf")
-        self._ps_thread: threading.Thread | None = None
-        self._ps_done: list = []  # ApiPs events polled, not yet taken
-        self._inventory_thread: threading.Thread | None = None
-        self._inventory_done: tuple | None = None
+    def __init__(self, settings: Settings, host: str, timers: Deadlines, wake: Callable[[], None]) -> None:
+        self.settings, self.host, self.timers, self.wake = settings, host, timers, wake
+        self._pool = DaemonExecutor()
+        self._ps: Future | None = None
+        self._inventory: Future | None = None
         self._down_said = False
+        self._failed_said: set[str] = set()
+        timers.at("ps", 0.0)  # the first poll once caught up
 
-    # -- /api/ps ---------------------------------------------------------------------------------
-    def poll_ps_now(self):
+    def _submit(self, fn: Callable, *args) -> Future:
+        f = self._pool.submit(fn, *args)
+        f.add_done_callback(lambda _f: self.wake())  # the loop may be asleep
+        return f
+
+    def start_due(self, now: float, caught_up: bool) -> None:
+        """Start what is due: a poll only while caught up (its answer must come after the entries read)."""
+        s = self.settings
+        if caught_up and s.ps_interval_s > 0 and self._ps is None and self.timers.every("ps", s.ps_interval_s, now):
+            from .sources.ollama_api import poll_ps
+
+            self._ps = self._submit(poll_ps, s.ollama_url, self.host)
+        if s.inventory_interval_s > 0 and self._inventory is None and \
+                self.timers.every("inventory", s.inventory_interval_s, now):
+            self._inventory = self._submit(_timed_inventory, s)
+
+    def poll_ps_now(self) -> ApiPs | None:
         """One poll, here and now (at a start with a fresh state); None when the API does not answer."""
         from .sources.ollama_api import poll_ps
 
@@ -55,29 +97,38 @@ class ApiEvidence:
             self._said_down(exc)
             return None
 
-    def ps_events(self) -> list:
-        """The polls done since the last call; starts the next poll when it is due."""
-        from .sources.ollama_api import poll_ps
+    def finished_ps(self, now: float) -> ApiPs | None:
+        """The poll that finished since the last call, if any (an API that does not answer: asked again in
+        ``PS_RETRY_S``)."""
+        f = self._ps
+        if f is None or not f.done():
+            return None
+        self._ps = None
+        try:
+            ps = f.result()
+        except (OSError, ValueError) as exc:
+            self.timers.after("ps", PS_RETRY_S, now)  # not there (yet): ask again later
+            self._said_down(exc)
+            return None
+        except Exception as exc:  # a bug in the poll must cost the poll, not the service
+            self._failed("ps", exc)
+            return None
+        if self._down_said:
+            self._down_said = False
+            log.info("the Ollama API answers again at %s", self.settings.ollama_url)
+        return ps
 
-        done, self._ps_done = self._ps_done, []
-        now = time.monotonic()
-        if (self._ps_thread is not None and self._ps_thread.is_alive()) or now < self.ps_next:
-            return done
-        self.ps_next = now + self.settings.ps_interval_s
-
-        def work() -> None:
-            try:
-                self._ps_done.append(poll_ps(self.settings.ollama_url, self.host))
-                if self._down_said:
-                    self._down_said = False
-                    log.info("the Ollama API answers again at %s", self.settings.ollama_url)
-            except (OSError, ValueError) as exc:
-                self.ps_next = time.monotonic() + PS_RETRY_S  # not there (yet): ask again later
-                self._said_down(exc)
-
-        self._ps_thread = threading.Thread(target=work, name="api-ps", daemon=True)
-        self._ps_thread.start()
-        return done
+    def finished_inventory(self) -> tuple[list, int] | None:
+        """``(infos, ts_ns)`` of an inventory gathered since the last call, or None."""
+        f = self._inventory
+        if f is None or not f.done():
+            return None
+        self._inventory = None
+        try:
+            return f.result()
+        except Exception as exc:
+            self._failed("inventory", exc)
+            return None
 
     def _said_down(self, exc: BaseException) -> None:
         if not self._down_said:
@@ -85,67 +136,17 @@ class ApiEvidence:
             log.info("no /api/ps evidence: the Ollama API at %s does not answer (%s)",
                      self.settings.ollama_url, type(exc).__name__)
 
-    # -- the inventory ---------------------------------------------------------------------------
-    def inventory(self) -> tuple | None:
-        """``(infos, ts_ns)`` of an inventory gathered since the last call, or None; starts the next
-        when it is due (the first right away)."""
-        done, self._inventory_done = self._inventory_done, None
-        if self._inventory_thread is None or not self._inventory_thread.is_alive():
-            if time.monotonic() >= self.inventory_next:
-                self.inventory_next = time.monotonic() + self.settings.inventory_interval_s
-
-                def work() -> None:
-                    infos = gather_inventory(self.settings)
-                    self._inventory_done = (infos, time.time_ns())
-                    self.wake()
-
-                self._inventory_thread = threading.Thread(target=work, name="inventory", daemon=True)
-                self._inventory_thread.start()
-        return done
+    def _failed(self, what: str, exc: BaseException) -> None:
+        if what not in self._failed_said:
+            self._failed_said.add(what)
+            log.error("the background %s failed (going on without it)", what, exc_info=exc)
 
 
-class EvidenceTicks:
-    """Mixed into ``Service``: hands the API's results to the correlator and the sink (expects ``api``,
-    ``pipeline``, ``follower``, ``sink``, ``host``, ``_emit`` and ``_merge_names``)."""
 
-    def _ps_tick(self) -> None:
-        """Live evidence from Ollama's /api/ps (design §3): a model that disappears was unloaded, an
-        ``expires_at`` that moves tells which model just finished a request. Polled in a thread; fed here,
-        only once caught up, so its wall-clock time falls after the journal entries already read. It is
-        not replayable: a restart keeps what it taught the correlator (the checkpoint), nothing more."""
-        for ev in self.api.ps_events():
-            f = self.follower
-            if f is not None and f.ts_us is not None and ev.ts_us <= f.ts_us:
-                continue  # the journal moved past it meanwhile: it would arrive out of order
-            self._emit(self.pipeline.timeline.feed(ev.model_copy(update={"host": self.journal_host or ev.host})))
-
-    @property
-    def journal_host(self) -> str | None:
-        hosts = self.pipeline.timeline.hosts_seen() if self.pipeline else []
-        return hosts[0] if len(hosts) == 1 else None
-
-    def _inventory_tick(self) -> None:
-        """Every inventory_interval_s: gather in a thread (the API may be slow), write when it is done."""
-        done = self.api.inventory()
-        if done is not None:
-            from .correlate.inventory import names_from
-            from .schema.measurements import inventory_points
-
-            infos, ts_ns = done
-            self._merge_names(names_from(infos))
-            if infos:
-                self.sink.add(inventory_points(infos, self.host, ts_ns))
-
-
-def wake_fd_writer(fd_of: Callable[[], int]) -> Callable[[], None]:
-    """A ``wake()`` that writes one byte to the loop's wake-up pipe (if it is open)."""
-
-    def wake() -> None:
-        fd = fd_of()
-        if fd >= 0:
-            try:
-                os.write(fd, b"\0")
-            except OSError:
-                pass
-
-    return wake
+def ps_for_journal(ps: ApiPs, newest_us: int | None, hosts: list[str]) -> ApiPs | None:
+    """An /api/ps answer as correlator input (design §3): named after the journal's host when it has one, and
+    dropped when the journal moved past its time meanwhile (it would arrive out of order). Not replayable: a
+    restart keeps what it taught the correlator (the checkpoint), nothing more."""
+    if newest_us is not None and ps.ts_us <= newest_us:
+        return None
+    return ps.model_copy(update={"host": hosts[0]}) if len(hosts) == 1 and hosts[0] else ps

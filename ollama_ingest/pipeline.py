@@ -14,6 +14,7 @@ from itertools import islice
 
 from .correlate.contract import Correlator
 from .entry import Entry, Sink, Source
+from .events import Event
 from .parse import ParseStats, parse_entry
 from .sinks.drain import drain
 
@@ -72,7 +73,7 @@ class Pipeline:
                     try:
                         pts = feed(event)
                     except Exception as exc:  # a correlator bug must cost one event, not the service
-                        self._correlate_error(event, exc)
+                        self._correlate_error(event.kind, exc)
                         continue
                     if pts:
                         add(pts)
@@ -101,10 +102,42 @@ class Pipeline:
             self.writer(self.sink)
         return self.summary()
 
-    def _correlate_error(self, event, exc: Exception) -> None:
-        reason = f"correlate {event.kind}: {type(exc).__name__}"
+    # -- the correlator's input that is not an entry's (the service): through the same guard and counts --
+    def feed_event(self, event: Event) -> None:
+        """An event no entry gave (an /api/ps poll): correlated like a parsed one."""
+        try:
+            pts = self.timeline.feed(event)
+        except Exception as exc:
+            self._correlate_error(event.kind, exc)
+            return
+        if pts:
+            self._add(pts)
+
+    def advance(self, now_ns: int) -> None:
+        """The input is complete up to ``now_ns`` (a quiet journal): what waited for evidence is decided."""
+        try:
+            pts = self.timeline.advance(now_ns)
+        except Exception as exc:
+            self._correlate_error("advance", exc)
+            return
+        if pts:
+            self._add(pts)
+
+    def upsert_open_sessions(self) -> None:
+        """The sessions still open, written again as they stand (their end: the host's last activity)."""
+        try:
+            pts = self.timeline.open_sessions()
+        except Exception as exc:
+            self._correlate_error("open sessions", exc)
+            return
+        if pts:
+            self._add(pts)
+
+    def _correlate_error(self, what: str, exc: Exception) -> None:
+        """A correlator bug costs one event (or one tick), counted by reason, logged once per reason."""
+        reason = f"correlate {what}: {type(exc).__name__}"
         if reason not in self.stats.skipped:
-            log.error("could not correlate a %s event (counted, going on)", event.kind, exc_info=exc)
+            log.error("could not correlate %s (counted, going on)", what, exc_info=exc)
         self.stats.skipped[reason] += 1
 
     def finish(self) -> None:

@@ -1,5 +1,5 @@
 """How the service stops: SIGTERM/SIGINT or ``request_stop()`` set an event and write to a wake-up pipe
-(the loop may be asleep in ``select``), the last flush gets until ``stop_deadline`` (``grace_s`` after the
+(the loop may be asleep in ``select``; finished background work wakes it the same way), the last flush gets until ``stop_deadline`` (``grace_s`` after the
 signal), and a backstop thread ends the process after ``hard_exit_s`` whatever happens (a request already in
 flight may hang)."""
 
@@ -21,6 +21,7 @@ class Stoppable:
     ``install_signals``."""
 
     _wake_r = _wake_w = -1
+    _wake_lock = threading.RLock()  # a write from another thread never meets the pipe being closed
     _old_wakeup = -1
     stop_deadline: float | None = None  # time.monotonic() by which the last flush must be done
 
@@ -39,10 +40,11 @@ class Stoppable:
                 signal.signal(sig, h)
             self._old_handlers.clear()
             signal.set_wakeup_fd(self._old_wakeup)
-        if self._wake_w >= 0:
-            os.close(self._wake_r)
-            os.close(self._wake_w)
-            self._wake_r = self._wake_w = -1
+        with self._wake_lock:
+            if self._wake_w >= 0:
+                os.close(self._wake_r)
+                os.close(self._wake_w)
+                self._wake_r = self._wake_w = -1
 
     def _on_signal(self, signum, frame) -> None:
         if not self.stop.is_set():
@@ -55,13 +57,18 @@ class Stoppable:
             return
         self.stop_deadline = time.monotonic() + self.grace_s
         self.stop.set()
-        if self._wake_w >= 0:
-            try:
-                os.write(self._wake_w, b"\0")
-            except OSError:
-                pass
+        self._wake()
         if self.hard_exit_s > 0:
             threading.Thread(target=self._backstop, name="shutdown-backstop", daemon=True).start()
+
+    def _wake(self) -> None:
+        """Wake the loop from its wait (from another thread: a stop, finished background work)."""
+        with self._wake_lock:
+            if self._wake_w >= 0:
+                try:
+                    os.write(self._wake_w, b"\0")
+                except OSError:
+                    pass
 
     def _backstop(self) -> None:
         time.sleep(self.hard_exit_s)
