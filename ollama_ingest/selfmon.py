@@ -7,6 +7,7 @@ import os
 import socket
 import time
 
+from .schema.measurements import selfmon_point
 from .schema.point import Point
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -27,30 +28,14 @@ def hostname() -> str:
     return socket.gethostname()
 
 
-def selfmon_point(host: str, *, entries: int, events: int, unparsed: int, noise: int, dropped: int,
-                  write_errors: int, points_written: int, newest_entry_us: int | None,
-                  now_ns: int | None = None, **extra) -> Point:
-    """Counters are totals since the state directory was created (they survive restarts)."""
-    now_ns = time.time_ns() if now_ns is None else now_ns
-    fields: dict = {
-        "entries": entries, "events": events, "unparsed": unparsed, "noise": noise, "dropped": dropped,
-        "write_errors": write_errors, "points_written": points_written, "rss_bytes": rss_bytes(),
-    }
-    if newest_entry_us is not None:
-        fields["lag_s"] = max(0.0, round(now_ns / 1e9 - newest_entry_us / 1e6, 6))
-    fields.update({k: v for k, v in extra.items() if v is not None})
-    return Point("ollama_ingest", {"host": host}, fields, now_ns)
-
-
 class SelfReport:
     """Mixed into ``Service``: its counters (totals since the state directory was created: ``carried`` from
     the checkpoint plus this run's), the self-monitoring point and the STATUS line."""
 
     def counters(self) -> dict:
         """Totals since the state directory was created: the checkpoint's, plus this run's."""
-        st, sink, c = self.pipeline.stats, self.sink, self.carried
-        now = {"entries": st.entries + self.pipeline.other_unit, "events": st.events,
-               "unparsed": sum(st.skipped.values()), "noise": st.noise, "dropped": sink.dropped,
+        sink, c = self.sink, self.carried
+        now = {**self.pipeline.counts(), "dropped": sink.dropped,
                "write_errors": sum(sink.write_errors.values()), "points_written": sink.written,
                "journal_gaps": self.gaps, "journal_gap_s": self.gap_s}
         return {k: c.get(k, 0) + v for k, v in now.items()}
@@ -58,7 +43,8 @@ class SelfReport:
     def _selfmon_point(self) -> Point:
         c = self.counters()
         gaps, gap_s = c.pop("journal_gaps"), c.pop("journal_gap_s")
-        return selfmon_point(self.host, newest_entry_us=self.follower.ts_us, **c,
+        return selfmon_point(self.host, newest_entry_us=self.follower.ts_us, rss_bytes=rss_bytes(),
+                             now_ns=time.time_ns(), **c,
                              failed_entries=self.failed_entries or None, journal_gaps=gaps or None,
                              journal_gap_s=gap_s or None)
 

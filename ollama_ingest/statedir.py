@@ -15,6 +15,7 @@ from . import checkpoint as ckpt
 from .config import ConfigError
 from .correlate import codec
 from .correlate.timeline import Timeline
+from .schema.measurements import journal_gap_point
 from .schema.point import Point
 
 log = logging.getLogger("ollama_ingest.service")
@@ -155,9 +156,7 @@ def journal_gap(cp: ckpt.Checkpoint, files: list[str] | None, directory: str | N
     span = (f"{time.strftime(fmt, time.localtime(since_us / 1e6))} to "
             f"{time.strftime(fmt, time.localtime(until_us / 1e6))}")
     log.warning("journal entries of %s from %s (%.0f s) were vacuumed before they were read", unit, span, gap_s)
-    point = Point("ollama_event", {"host": journal_host or host, "kind": "journal_gap"},
-                  {"message": f"journal entries from {span} were vacuumed before they were read",
-                   "gap_s": gap_s, "until": until_us // 1000}, since_us * 1000)
+    point = journal_gap_point(journal_host or host, since_us, until_us, span)
     return point, gap_s
 
 

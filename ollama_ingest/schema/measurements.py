@@ -127,6 +127,36 @@ def inventory_points(infos: list[ModelInfo], host: str, ts_ns: int) -> list[Poin
             for m in sorted(seen.values(), key=lambda m: m.name)]
 
 
+# -- the service's and the CLI's own points (not the correlator's records) ---------------------------
+def selfmon_point(host: str, *, entries: int, events: int, unparsed: int, noise: int, dropped: int,
+                  write_errors: int, points_written: int, rss_bytes: int, newest_entry_us: int | None,
+                  now_ns: int, **extra: int | float | None) -> Point:
+    """``ollama_ingest``: the service's health; the counters are totals since the state directory was created
+    (they survive restarts); ``lag_s`` how far behind the newest entry read is; an ``extra`` None is left out."""
+    fields: dict = {
+        "entries": entries, "events": events, "unparsed": unparsed, "noise": noise, "dropped": dropped,
+        "write_errors": write_errors, "points_written": points_written, "rss_bytes": rss_bytes,
+    }
+    if newest_entry_us is not None:
+        fields["lag_s"] = max(0.0, round(now_ns / 1e9 - newest_entry_us / 1e6, 6))
+    fields.update({k: v for k, v in extra.items() if v is not None})
+    return Point("ollama_ingest", {"host": host}, fields, now_ns)
+
+
+def check_point(host: str, now_ns: int) -> Point:
+    """What ``ollama-ingest check`` writes to prove the bucket is writable: an ``ollama_ingest`` point whose
+    only field is ``check`` (it does not look like the service's health)."""
+    return Point("ollama_ingest", {"host": host}, {"check": True}, now_ns)
+
+
+def journal_gap_point(host: str, since_us: int, until_us: int, span: str) -> Point:
+    """An ``ollama_event`` of kind ``journal_gap`` at the gap's start, spanning it (``until``, ms): journal
+    entries vacuumed before the service read them."""
+    return Point("ollama_event", {"host": host, "kind": "journal_gap"},
+                 {"message": f"journal entries from {span} were vacuumed before they were read",
+                  "gap_s": round((until_us - since_us) / 1e6, 6), "until": until_us // 1000}, since_us * 1000)
+
+
 # record type → (its point, whether the point is an event of its own: a tie moves it on by 1 ns)
 _BUILD: dict[type, tuple[Callable, bool]] = {
     r.SessionUpdate: (session_point, False), r.UnloadMarked: (unload_point, False),
