@@ -1,7 +1,8 @@
 """``ollama-ingest check``: can the service do its job here? One line per check, exit 1 if any failed.
 
 - journal: readable, and holding entries of the unit (a user who cannot read the system journal's
-  files sees only its own entries: the line says so);
+  files sees only its own entries: the line says so); with ``follow_file``, the check ``file`` instead:
+  that file readable, in a format ``run`` can follow;
 - models: the models dir(s) readable (manifests counted);
 - ollama: the API answers ``/api/version``;
 - influxdb: ``/ping`` answers, and one point can be written to the bucket (``ollama_ingest``, field
@@ -92,6 +93,27 @@ def check_journal(s: Settings) -> Result:
         r.close()
 
 
+def check_follow_file(s: Settings) -> Result:
+    """``follow_file`` instead of the journal: the file readable by this user, in a format ``run`` follows."""
+    from .sources.detect import sniff
+    from .sources.follow import FOLLOWABLE
+
+    p = Path(s.follow_file)
+    try:
+        with open(p, "rb") as f:
+            head, size = f.read(65536), os.fstat(f.fileno()).st_size
+    except FileNotFoundError:
+        return False, f"{p} does not exist (follow_file)"
+    except OSError as exc:  # the hardened unit's user needs read access to Docker's container directory
+        return False, f"cannot read {p} (follow_file): {exc.strerror or exc}; let this user read it (group or ACL)"
+    if not head:
+        return True, f"{p}: readable, empty so far"
+    fmt = sniff(head)
+    if fmt not in FOLLOWABLE:
+        return False, f"{p} looks like {fmt}, which `run` cannot follow (follow_file)"
+    return True, f"{p}: readable, {size} bytes of {fmt} log"
+
+
 def _where(s: Settings) -> str:
     if s.journal_files:
         return ", ".join(map(str, s.journal_files))
@@ -165,7 +187,7 @@ def check_ollama(s: Settings) -> Result:
 
 
 def check_influx(s: Settings) -> Result:
-    from .schema.point import Point
+    from .schema.measurements import check_point
     from .selfmon import hostname
     from .sinks.influx import InfluxSink
 
@@ -181,7 +203,7 @@ def check_influx(s: Settings) -> Result:
             return False, o.why
         if not o.ok:
             return False, f"no answer from {s.url}/ping (url / INFLUXDB_V2_URL): {o.why}"
-        o = sink.probe(Point("ollama_ingest", {"host": hostname()}, {"check": True}, time.time_ns()))
+        o = sink.probe(check_point(hostname(), time.time_ns()))
         token_from = s.token_source()
         if o.ok:
             return True, f"{s.url}: bucket {s.bucket!r} (org {s.org!r}) writable, token from {token_from}"
@@ -218,7 +240,8 @@ CHECKS: list[tuple[str, Callable[[Settings], Result]]] = [
 
 def run_checks(settings: Settings, out: TextIO) -> int:
     failed = 0
-    for name, fn in CHECKS:
+    checks = CHECKS if not settings.follow_file else [("file", check_follow_file)] + CHECKS[1:]
+    for name, fn in checks:
         try:
             ok, what = fn(settings)
         except Exception as exc:  # a check must report, never crash the others

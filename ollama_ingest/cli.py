@@ -144,10 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "selfmon_interval_s", "OLLAMA_INGEST_SELFMON_INTERVAL_S", "60"))
     r.add_argument("--start-at", choices=("head", "tail"), help="where to start without a checkpoint "
                    + setting_default("start_at", "OLLAMA_INGEST_START_AT", "head"))
-    r.add_argument("--follow-file", metavar="PATH", help="follow this log file instead of the journal: Ollama's "
-                   "output, Docker's json-file log (/var/lib/docker/containers/ID/ID-json.log), docker/compose/"
-                   "kubectl logs; survives rotation by rename and by copytruncate " + setting_default(
-                       "follow_file", "OLLAMA_INGEST_FOLLOW_FILE", "the journal"))
+    add_follow_file(r, "follow this log file instead of the journal")
     r.add_argument("--host", help="the host tag of every entry " + setting_default(
         "host", "OLLAMA_INGEST_HOST", "the host the input names, else this machine's name"))
     for group in SERVICE_GROUPS:
@@ -156,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("check", help="check journal access, models dir, Ollama API, InfluxDB and the bucket",
                        description="Can the service do its job here? One line per check; exit 1 if one failed.")
     add_verbose(c)
+    add_follow_file(c, "check this log file (readable, a format `run` can follow) instead of the journal")
     for group in SERVICE_GROUPS:
         add_group(c, group)
 
@@ -185,6 +183,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def add_follow_file(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("--follow-file", metavar="PATH", help=f"{what}: Ollama's output, Docker's json-file log "
+                   "(/var/lib/docker/containers/ID/ID-json.log), docker/compose/kubectl logs; survives rotation by "
+                   "rename and by copytruncate " + setting_default("follow_file", "OLLAMA_INGEST_FOLLOW_FILE",
+                                                                   "the journal"))
+
+
 def _service_settings(args, **more):
     """``run``'s and ``check``'s settings: their options on top; the service's --models-dir replaces the
     setting models_dir (a backfill's adds to it)."""
@@ -206,7 +211,7 @@ def cmd_check(args) -> int:
     from .check import adopt_unit_environment, run_checks
 
     adopt_unit_environment()  # outside the unit: test what the unit will use
-    return run_checks(_service_settings(args), out=sys.stdout)
+    return run_checks(_service_settings(args, follow_file=args.follow_file), out=sys.stdout)
 
 
 def cmd_inventory(args) -> int:

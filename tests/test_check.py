@@ -170,3 +170,30 @@ def test_the_unit_loads_the_token_from_where_check_reads_it():
 
     cred = unit_settings()["Service.LoadCredential"][-1]
     assert cred == f"{CREDENTIAL_NAME}:{Path(DEFAULT_CONFIG).parent / CREDENTIAL_NAME}"
+
+
+def test_with_follow_file_the_file_is_checked_instead_of_the_journal(setup, tmp_path):
+    """follow_file: ``check`` says whether that file can be read and followed; the journal is not asked."""
+    influx, db, w, args = setup
+    i = args.index("--journal-file")
+    base = args[:i] + args[i + 2:]
+    log = tmp_path / "ollama.log"
+    with open(log, "w", encoding="utf-8") as f:  # Docker's json-file driver's lines
+        for ln in OllamaSim(random.Random(1)).boot():
+            if ln.kind == "ollama" and isinstance(ln.message, str):
+                f.write(json.dumps({"log": ln.message + "\n", "stream": "stderr",
+                                    "time": "2025-07-23T09:20:03.000000000Z"}) + "\n")
+    r = run_cli([*base, "--follow-file", str(log)])
+    got = lines_of(r)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert list(got) == ["file", "models", "ollama", "influxdb", "state"]
+    assert got["file"].startswith("ok ") and "docker-json" in got["file"], got
+
+    journal = tmp_path / "not-a-log"
+    journal.write_bytes(w.path.read_bytes())  # a .journal file: read with --journal-file, never followed
+    for path, why in ((tmp_path / "missing.log", "does not exist"), (journal, "cannot follow"),
+                      (tmp_path, "cannot read")):
+        r = run_cli([*base, "--follow-file", str(path)])
+        got = lines_of(r)
+        assert r.returncode == 1 and got["file"].startswith("FAIL ") and why in got["file"], (path, got)
+        assert [k for k, v in got.items() if v.startswith("FAIL")] == ["file"], got
