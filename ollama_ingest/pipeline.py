@@ -156,6 +156,13 @@ class Pipeline:
                 models.add(m)
         self.sink.add(pts)
 
+    def counts(self) -> dict[str, int]:
+        """The service's self-monitoring counts of what was read (selfmon.py): every entry read, including
+        other units'; the events parsed; the lines skipped (by any reason); the noise lines."""
+        st = self.stats
+        return {"entries": st.entries + self.other_unit, "events": st.events,
+                "unparsed": sum(st.skipped.values()), "noise": st.noise}
+
     def summary(self) -> dict:
         d = self.stats.as_dict()
         d["skipped"] += sum(self.source_skips.values())
