@@ -40,7 +40,8 @@ GROUPS: dict[str, tuple[str | None, list[Option]]] = {  # title None: among the 
         Option(("--org",), "InfluxDB organization " + setting_default("org", _env("org"), "ollama"), "org"),
         Option(("--bucket",), "bucket to write to " + setting_default("bucket", _env("bucket"), "ollama"), "bucket"),
         Option(("--token-file",), "read the InfluxDB token from FILE (mode 0600) " + setting_default(
-            "token / token_file", _env("token"), "the systemd credential influx-token"), "token_file",
+            "token / token_file", _env("token"), "the systemd credential influx-token, else the file influx-token beside "
+            "the config file, as the unit loads it; none: writes without a token"), "token_file",
             kwargs={"metavar": "FILE"}),
         Option(("--ca-file",), "CA certificates to verify InfluxDB's TLS certificate with " + setting_default(
             "ca_file", "OLLAMA_INGEST_CA_FILE / INFLUXDB_V2_SSL_CA_CERT", "the system's CAs"), "ca_file",

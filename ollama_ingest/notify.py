@@ -38,10 +38,6 @@ class Notifier:
     def enabled(self) -> bool:
         return self.address is not None
 
-    def ping_interval(self) -> float | None:
-        """How often to send WATCHDOG=1: a third of the timeout, so one late wake-up is not fatal."""
-        return self.watchdog_s / 3 if self.watchdog_s else None
-
     def send(self, *lines: str) -> bool:
         if self.address is None:
             return False

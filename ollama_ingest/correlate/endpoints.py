@@ -34,7 +34,3 @@ def endpoint_of(path: str) -> str:
 
 def method_of(method: str) -> str:
     return method if method in METHODS else "other"
-
-
-def status_class(status: int) -> str:
-    return f"{status // 100}xx" if 100 <= status < 600 else "other"

@@ -9,7 +9,8 @@ influxdb-client's synchronous mode retries nothing, so every outcome is decided 
   whose sink is ``full()`` reads nothing more, so memory stays bounded. The outage is logged once when it
   starts and once when it ends;
 - 413: ``split`` the batch in halves (a single point the server still refuses is dropped and counted);
-- 400/422: ``reject``: halves until the bad point is alone, drop and count only it, log each reason once;
+- 400/422: ``reject``: halves until the bad point is alone, drop and count only it, log each reason once
+  (docs/design.md §10: the rest of its batch is written);
 - 401/403/404 and a certificate the client refuses: ``fatal``, ``SinkConfigError`` naming the setting to fix;
 - ``write_errors`` counts every failed attempt by cause (``timeout``, ``connection``, ``truncated`` for an
   answer cut short, ``http 429``/``http 503``/``http 413``…, ``tls``); 400/422 count as ``dropped``.
@@ -130,7 +131,7 @@ class InfluxSink:
         if o.kind != "retry":  # taken, cut in halves, or down to the one refused point
             self.batches.popleft()
             self._queued -= len(batch)
-            if o.kind != "ack" and len(batch) > 1:
+            if o.kind != "ack" and len(batch) > 1:  # bisection isolates the refused point (design §10)
                 mid = len(batch) // 2
                 self.batches.extendleft((batch[mid:], batch[:mid]))
                 self._queued += len(batch)

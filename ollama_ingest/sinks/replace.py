@@ -1,5 +1,6 @@
 """A backfill owns the window it covers, per host: what an earlier backfill wrote there is deleted before
-this one's points land, so any sequence of backfills leaves what the last one says (docs/schema.md).
+this one's points land, so any sequence of backfills leaves what the last one says (docs/design.md §9, for
+users docs/schema.md).
 
 Why not an identity that never changes: the same history read from another form has other timestamps (the
 short text forms have whole seconds, so every request start moves), and a name learned later (``--models-dir``)
@@ -103,7 +104,6 @@ class ReplacingSink:
         self._outside: list[Point] = []  # points outside the span when added: each gets its own delete
         self._cleared: dict[str, tuple[int, int]] = {}  # host → the span clear_ahead last saw
         self._deletes: deque[tuple[str, str, str]] = deque()  # (start, stop, predicate) to send before writing
-        self.deletes = 0
 
     # -- the Sink contract (entry.py) ----------------------------------------------------------------------
     def add(self, points: Iterable[Point]) -> None:
@@ -149,7 +149,6 @@ class ReplacingSink:
             o = self.sink.delete_step(*self._deletes[0], timeout_s)
             if o.ok:
                 self._deletes.popleft()
-                self.deletes += 1
             return o
         return self.sink.step(timeout_s)
 
