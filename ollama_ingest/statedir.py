@@ -125,9 +125,11 @@ def restore(cp: ckpt.Checkpoint | None) -> Restored:
     if cp is None:
         return Restored()
     carried = {k: v for k, v in cp.counters.items() if k in COUNTERS}
-    if cp.correlator is None:
-        log.warning("the checkpoint holds no correlator state to load (%s): resuming from its cursor with a fresh "
-                    "state, which takes up the %d sessions open then", cp.state_error, len(cp.open_sessions))
+    if cp.correlator is None:  # an upgrade from 0.1.0 is expected (INFO); a downgrade or damage is not
+        level = logging.INFO if cp.state_version < ckpt.STATE_VERSION else logging.WARNING
+        log.log(level, "the checkpoint holds no correlator state to load (%s): resuming from its cursor with a "
+                "fresh state, which takes up the %d sessions open then (requests held for evidence then are not "
+                "carried over)", cp.state_error, len(cp.open_sessions))
         return Restored(None, carried)
     try:
         timeline = codec.from_json(cp.correlator)

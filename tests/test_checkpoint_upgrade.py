@@ -110,10 +110,12 @@ def test_a_0_1_checkpoint_is_read_from_its_header_and_its_pickle_never_loaded(tm
     marker = tmp_path / "unpickled"
     (tmp_path / "checkpoint").write_bytes(head + pickle.dumps({"timeline": _Bomb(marker)}))
     cp = checkpoint.load(tmp_path)
+    caplog.set_level("INFO")
     restored = statedir.restore(cp)
     assert not marker.exists()
     assert restored.fresh and restored.carried["entries"] == 2255
-    assert "0.1.0's checkpoint" in caplog.text and "takes up the 11 sessions" in caplog.text
+    said = [r for r in caplog.records if "0.1.0's checkpoint" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelname == "INFO" and "takes up the 11 sessions" in said[0].getMessage()
     tl = Pipeline(codec.from_json({"names": {}, "hosts": {}, "recent": {"keys": [], "times": []}}), ListSink()).timeline
     assert tl.resume_open(cp.open_sessions) == 11
     assert sorted((s.host, s.start_ns) for st in tl.hosts.values() for s in st.loaded) == \
@@ -128,6 +130,7 @@ def test_a_state_from_a_newer_version_keeps_its_cursor_and_sessions_and_starts_f
     assert (cp.cursor, cp.correlator, len(cp.open_sessions)) == (CURSOR, None, 11)
     assert statedir.restore(cp).fresh
     assert f"saved by ollama-ingest 9.0.0 in state version {V + 1}" in caplog.text
+    assert [r.levelname for r in caplog.records if "9.0.0" in r.getMessage()] == ["WARNING"]
 
 
 def test_a_correlator_of_the_wrong_shape_starts_fresh_and_keeps_the_counters(tmp_path, caplog):
