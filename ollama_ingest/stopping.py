@@ -1,7 +1,7 @@
 """How the service stops: SIGTERM/SIGINT or ``request_stop()`` set an event and write to a wake-up pipe
-(the loop may be asleep in ``select``; finished background work wakes it the same way), the last flush gets until ``stop_deadline`` (``grace_s`` after the
-signal), and a backstop thread ends the process after ``hard_exit_s`` whatever happens (a request already in
-flight may hang)."""
+(the loop may be asleep in ``select``; finished background work wakes it the same way), the last flush gets
+until ``stop_deadline`` (``grace_s`` after the signal), and a backstop thread ends the process after
+``hard_exit_s`` whatever happens (a request already in flight may hang)."""
 
 from __future__ import annotations
 
