@@ -17,7 +17,6 @@ the token file are the unit's already.
 
 from __future__ import annotations
 
-import glob
 import os
 import shlex
 import shutil
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .config import ConfigError, Settings
+from .sources.journal import system_journal_unreadable
 
 Result = tuple[bool | None, str]  # (True ok / False failed / None skipped, what)
 UNIT = "ollama-ingest.service"
@@ -118,29 +118,6 @@ def _where(s: Settings) -> str:
     if s.journal_files:
         return ", ".join(map(str, s.journal_files))
     return str(s.journal_dir) if s.journal_dir else "the local journal"
-
-
-SYSTEM_JOURNAL_GLOBS = ("/var/log/journal/*/system*.journal", "/run/log/journal/*/system*.journal")
-
-
-def system_journal_unreadable(globs: tuple[str, ...] = SYSTEM_JOURNAL_GLOBS) -> str | None:
-    """Why this process cannot read the local system journal, or None if it can (or there is none).
-
-    Tested by opening the files, not by group lists: under ``PrivateUsers=`` the groups show as
-    ``nobody`` although the kernel still grants ``systemd-journal``'s access."""
-    denied = None
-    for path in sorted(p for g in globs for p in glob.glob(g)):
-        try:
-            os.close(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
-            return None
-        except PermissionError:
-            denied = path
-        except OSError:
-            continue
-    if denied is None:
-        return None
-    return (f"cannot read {denied}: this user (uid {os.getuid()}) sees only its own entries; let it read "
-            "the journal (group systemd-journal)")
 
 
 def check_models(s: Settings) -> Result:

@@ -52,8 +52,8 @@ class Startup:
         except InputError as exc:
             raise ConfigError(str(exc)) from None
         self.sink = self._given_sink if self._given_sink is not None else make_sink(s)
-        from .check import system_journal_unreadable
         from .correlate.inventory import names_from
+        from .sources.journal import system_journal_unreadable
 
         self.names = names_from(gather_inventory(s, api=False))  # the API is asked in the background
         if not s.journal_files and not s.journal_dir and not s.follow_file and (problem := system_journal_unreadable()):

@@ -10,6 +10,7 @@ time, and ``wait()`` blocks until the journal changed (inotify, ~40 ms), a timeo
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import select
@@ -53,19 +54,29 @@ def has_journal_files(directory: str) -> bool:
     return False
 
 
-JOURNAL_ROOTS = ("/var/log/journal", "/run/log/journal")  # where journald keeps the system's journal
+SYSTEM_JOURNAL_GLOBS = ("/var/log/journal/*/system*.journal", "/run/log/journal/*/system*.journal")
 
 
-def unreadable_journal_files(roots: tuple[str, ...] = JOURNAL_ROOTS) -> int:
-    """Journal files here that this process cannot read. sd_journal silently leaves them out of "the local
-    journal", so a user outside the systemd-journal group sees only their own entries: tested by access, not
-    by group lists (a unit's PrivateUsers= maps groups to nobody)."""
-    n = 0
-    for root in roots:
-        for where, _dirs, names in os.walk(root):
-            n += sum(1 for name in names if name.endswith((".journal", ".journal~"))
-                     and not os.access(os.path.join(where, name), os.R_OK))
-    return n
+def system_journal_unreadable(globs: tuple[str, ...] | None = None) -> str | None:
+    """Why this process cannot read the local system journal, or None if it can (or there is none).
+
+    sd_journal silently leaves unreadable files out of "the local journal", so a user outside the
+    systemd-journal group sees only their own entries. Tested by opening the files, not by group lists: under
+    ``PrivateUsers=`` the groups show as ``nobody`` although the kernel still grants ``systemd-journal``'s
+    access."""
+    denied = None
+    for path in sorted(p for g in globs or SYSTEM_JOURNAL_GLOBS for p in glob.glob(g)):
+        try:
+            os.close(os.open(path, os.O_RDONLY | os.O_CLOEXEC))
+            return None
+        except PermissionError:
+            denied = path
+        except OSError:
+            continue
+    if denied is None:
+        return None
+    return (f"cannot read {denied}: this user (uid {os.getuid()}) sees only its own entries; let it read "
+            "the journal (group systemd-journal)")
 
 
 def _field(reader, name: str) -> bytes | None:
@@ -138,10 +149,9 @@ class Journal(SourceBase):
                           _text(_field(r, "SYSLOG_IDENTIFIER")), r._get_cursor(), seq)
 
     def nothing_found_hint(self) -> str:
-        hidden = unreadable_journal_files() if self.local else 0
-        if hidden:
-            return (f" (this user cannot read {hidden} of the system's journal files: run it as root, e.g. with "
-                    "sudo, or join the systemd-journal group)")
+        problem = system_journal_unreadable() if self.local else None
+        if problem:
+            return f" ({problem}, or run it as root, e.g. with sudo)"
         try:
             units = sorted(u.decode("utf-8", "replace") if isinstance(u, bytes) else str(u)
                            for u in self.reader.query_unique("_SYSTEMD_UNIT"))
