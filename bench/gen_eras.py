@@ -5,6 +5,7 @@ own lines) and ``testbed.llamacpp`` (the runner's output during a load)."""
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta, timezone
 
 from testbed import ollamalog as ol
 from testbed.journalform import Proc
@@ -18,6 +19,20 @@ from testbed.llamacpp import tensors_and_context as tensor_lines
 def blob(name: str) -> str:
     """A model's stand-in blob digest."""
     return hashlib.sha256(name.encode()).hexdigest()
+
+
+# what differs by era besides the lines: version, time zone, host, GPU, paths
+ERAS = {
+    "e": dict(version="0.11.4", start="2025-08-04T08:00:00", tz=timezone(timedelta(hours=1)),
+              host="j-360", models_dir="/usr/share/ollama/.ollama/models", gpu="NVIDIA GeForce RTX 3060",
+              vram_gib=11.6, routes_line=1331, runner_pid_stdout=True),
+    "f": dict(version="0.12.3", start="2025-10-06T08:00:00", tz=timezone(timedelta(hours=2)),
+              host="ai-lab", models_dir="/usr/share/ollama/.ollama/models", gpu="NVIDIA GeForce RTX 4070 Ti SUPER",
+              vram_gib=15.6, routes_line=1475, runner_pid_stdout=True),
+    "g": dict(version="0.32.9", start="2026-08-24T08:00:00", tz=timezone.utc,
+              host="llm-node1", models_dir="/home/ollama/.ollama/models", gpu="NVIDIA GeForce RTX 4090",
+              vram_gib=23.5, routes_line=1933, runner_pid_stdout=False),
+}
 
 
 class EraLines:

@@ -13,8 +13,14 @@ colours, invalid UTF-8), which the export form writes as ``KEY\\n`` + u64le leng
 Every ollama entry carries the trusted fields journald adds for a service, so the entry size is like a
 real export (~700–900 bytes).
 
+``--day`` shapes it like a real day the benchmarks compare against: short entries (~500 bytes: the
+process's path, command line, cgroup and ids left out), a server that mostly keeps serving the model it has
+loaded and answers health checks every few seconds, so about three quarters of the entries are llama.cpp
+output. Without it the output is exactly what it always was for a seed.
+
     python bench/gen_journal.py --era e -n 1000000 --out bench/data/era-e-1m.export
     python bench/gen_journal.py --era g -n 100000 --format json --out /tmp/g.json
+    python bench/gen_journal.py --day -n 200000 --out bench/data/day-e-200k.export
 
 A summary (entries by kind, bytes, seconds) goes to stderr and to ``<out>.meta.json``.
 """
@@ -28,30 +34,15 @@ import random
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the checkout's testbed/
 
-from gen_eras import EraLines  # noqa: E402  (bench/, beside this file)
+from gen_eras import ERAS, EraLines  # noqa: E402  (bench/, beside this file)
 
 from testbed import ollamalog as ol  # noqa: E402
 from testbed.journalform import FORMATS, JournalStream, Proc  # noqa: E402
 from testbed.llamacpp import Model  # noqa: E402
-
-# ---------------------------------------------------------------------------------------------
-# Eras
-
-ERAS = {
-    "e": dict(version="0.11.4", start="2025-08-04T08:00:00", tz=timezone(timedelta(hours=1)),
-              host="j-360", models_dir="/usr/share/ollama/.ollama/models", gpu="NVIDIA GeForce RTX 3060",
-              vram_gib=11.6, routes_line=1331, runner_pid_stdout=True),
-    "f": dict(version="0.12.3", start="2025-10-06T08:00:00", tz=timezone(timedelta(hours=2)),
-              host="ai-lab", models_dir="/usr/share/ollama/.ollama/models", gpu="NVIDIA GeForce RTX 4070 Ti SUPER",
-              vram_gib=15.6, routes_line=1475, runner_pid_stdout=True),
-    "g": dict(version="0.32.9", start="2026-08-24T08:00:00", tz=timezone.utc,
-              host="llm-node1", models_dir="/home/ollama/.ollama/models", gpu="NVIDIA GeForce RTX 4090",
-              vram_gib=23.5, routes_line=1933, runner_pid_stdout=False),
-}
 
 # name, arch, engine (E/F: "ollama" = --ollama-engine), layers, tensors, file type, size GiB, params,
 # ctx_train, n_embd, n_head, n_head_kv, n_ff, n_vocab, kind
@@ -70,6 +61,13 @@ def hexid(rng: random.Random) -> str:
     return f"{rng.getrandbits(128):032x}"
 
 
+# --day: the fields a short entry leaves out (the entry is ~500 bytes instead of ~850)
+DAY_LEFT_OUT = frozenset({"_EXE", "_CMDLINE", "_CAP_EFFECTIVE", "_SELINUX_CONTEXT", "_SYSTEMD_CGROUP",
+                          "_SYSTEMD_SLICE", "_SYSTEMD_INVOCATION_ID", "_STREAM_ID", "_MACHINE_ID"})
+DAY_STAY = 0.5  # --day: how often the next requests go to the model loaded last (no load in between)
+DAY_HEALTH = 6  # --day: mean health checks between two rounds of requests (else 4)
+
+
 class _Done(Exception):
     pass
 
@@ -78,8 +76,9 @@ class Gen(EraLines):
     """The story: a server that starts, loads models (gen_eras.py: what each era prints), serves requests
     and health checks, and is restarted now and then; every line goes through ``emit``."""
 
-    def __init__(self, era: str, n: int, seed: int, fmt: str) -> None:
+    def __init__(self, era: str, n: int, seed: int, fmt: str, day: bool = False) -> None:
         self.era = era
+        self.day = day
         self.cfg = ERAS[era]
         self.n = n
         self.fmt = fmt
@@ -114,7 +113,7 @@ class Gen(EraLines):
         return self.next_pid
 
     def _service_fields(self, pid: int, comm: str, exe: str, cmdline: str) -> list[tuple[str, str]]:
-        return [
+        fields = [
             ("_BOOT_ID", self.boot), ("_TRANSPORT", "stdout"), ("PRIORITY", "6"), ("SYSLOG_FACILITY", "3"),
             ("SYSLOG_IDENTIFIER", "ollama"), ("_PID", str(pid)), ("_UID", "998"), ("_GID", "998"),
             ("_COMM", comm), ("_EXE", exe), ("_CMDLINE", cmdline), ("_CAP_EFFECTIVE", "0"),
@@ -123,6 +122,7 @@ class Gen(EraLines):
             ("_SYSTEMD_INVOCATION_ID", self.invocation), ("_MACHINE_ID", self.machine),
             ("_HOSTNAME", self.host), ("_STREAM_ID", self.stream_id),
         ]
+        return [f for f in fields if f[0] not in DAY_LEFT_OUT] if self.day else fields
 
     def _systemd_proc(self) -> Proc:
         self.invocation = hexid(self.rng)
@@ -326,7 +326,7 @@ class Gen(EraLines):
                 if self.seq >= next_restart:
                     next_restart += restart_every
                     self.restart()
-                for _ in range(int(rng.expovariate(1 / 4)) + 1):
+                for _ in range(int(rng.expovariate(1 / (DAY_HEALTH if self.day else 4))) + 1):
                     self.health()
                 if rng.random() < 0.02:
                     p = rng.choice(["/api/show", "/api/pull", "/v1/models"])
@@ -336,7 +336,10 @@ class Gen(EraLines):
                 if rng.random() < 0.003:
                     self.gin(rng.randrange(10**5, 10**7), 204, rng.randrange(5_000, 40_000), "192.168.1.17",
                              "OPTIONS", "/api/chat", "gin_request")
-                m = rng.choices(MODELS, MODEL_WEIGHTS)[0]
+                if self.day and self.loaded and rng.random() < DAY_STAY:
+                    m = self.loaded[-1]
+                else:
+                    m = rng.choices(MODELS, MODEL_WEIGHTS)[0]
                 load_s = 0.0
                 if m not in self.loaded:
                     if len(self.loaded) >= 2 or (self.loaded and rng.random() < 0.5):
@@ -360,6 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--era", choices=sorted(ERAS), default="e")
     ap.add_argument("--format", choices=FORMATS, default="export")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--day", action="store_true", help="day-shaped: short entries (~500 B), a server that mostly "
+                    "keeps its model loaded, ~3/4 llama.cpp output (default: the busy ~850 B/entry mix)")
     ap.add_argument("--out", default=None, help="default bench/data/era-<era>-<size>.<export|json|txt>")
     a = ap.parse_args(argv)
     if a.out is None:
@@ -368,15 +373,15 @@ def main(argv: list[str] | None = None) -> int:
         ext = {"export": "export", "json": "json", "text": "txt"}[a.format]
         a.out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", f"era-{a.era}-{size}.{ext}")
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    g = Gen(a.era, a.entries, a.seed, a.format)
+    g = Gen(a.era, a.entries, a.seed, a.format, day=a.day)
     t0 = time.perf_counter()
     tmp = a.out + ".part"
     with open(tmp, "wb", buffering=1 << 20) as f:
         g.run(f)
     os.replace(tmp, a.out)
     secs = time.perf_counter() - t0
-    meta = {"era": a.era, "version": g.cfg["version"], "format": a.format, "seed": a.seed, "entries": g.seq,
-            "bytes": g.bytes, "bytes_per_entry": round(g.bytes / max(g.seq, 1), 1), "seconds": round(secs, 2),
+    meta = {"era": a.era, "version": g.cfg["version"], "format": a.format, "seed": a.seed,
+            **({"day": True} if a.day else {}), "entries": g.seq, "bytes": g.bytes, "bytes_per_entry": round(g.bytes / max(g.seq, 1), 1), "seconds": round(secs, 2),
             "kinds": dict(g.kinds.most_common()),
             "kind_share": {k: round(v / max(g.seq, 1), 5) for k, v in g.kinds.most_common()}}
     with open(a.out + ".meta.json", "w") as f:
