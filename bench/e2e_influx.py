@@ -42,7 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [p for p in (HERE, ROOT) if p not in sys.path]
 
-from parse_speed import DATA, DOCS, KEEP_MARK, machine, parse_size, size_label  # noqa: E402
+from benchlib import DATA, DOCS, machine, parse_size, size_label, warm, write_section  # noqa: E402
 
 BATCH = 5000
 TARGET = 50_000  # entries/s end to end on a 1M-entry journal
@@ -253,12 +253,6 @@ def resolve_input(a) -> tuple[str, str]:
                   f"(`bench/gen_journal.py`, seed {a.seed}), export form")
 
 
-def warm(path: str) -> None:
-    with open(path, "rb") as f:
-        while f.read(1 << 24):
-            pass
-
-
 def run_benchmark(a) -> dict:
     from testbed import Influx1
 
@@ -458,31 +452,6 @@ def section(report: dict, cmd: str) -> list[str]:
         out += ["Warnings:", "", *[f"* {w}" for w in report["warnings"]], ""]
     out += ["```sh", cmd, "```", ""]
     return out
-
-
-def write_section(title: str, lines: list[str], docs: str = DOCS) -> None:
-    """Replace the section headed ``title`` below KEEP_MARK (up to the next ``## ``), or append it at the end.
-    Nothing else in the file changes."""
-    text = open(docs, encoding="utf-8").read() if os.path.exists(docs) else ""
-    if KEEP_MARK not in text:
-        text = text.rstrip("\n") + ("\n\n" if text else "") + KEEP_MARK + "\n"
-    head, tail = text.split(KEEP_MARK, 1)
-    body = tail.split("\n")
-    new = [ln.rstrip() for ln in lines]
-    while new and not new[-1]:
-        new.pop()
-    try:
-        start = body.index(title)
-    except ValueError:
-        while body and not body[-1].strip():
-            body.pop()
-        body += ["", *new, ""]
-    else:
-        end = next((i for i in range(start + 1, len(body)) if body[i].startswith("## ")), len(body))
-        body[start:end] = [*new, ""] if end < len(body) else [*new, ""]
-    tail = "\n".join(body)
-    with open(docs, "w", encoding="utf-8") as f:
-        f.write(head + KEEP_MARK + tail.rstrip("\n") + "\n")
 
 
 def profile_table(parts: dict) -> list[str]:

@@ -3,7 +3,7 @@
 
     python bench/parse_speed.py                       # 1M entries, era E, 3 runs each
     python bench/parse_speed.py --size 100k --runs 5
-    python bench/parse_speed.py --write-docs          # also rewrite docs/benchmarks.md
+    python bench/parse_speed.py --write-docs          # also rewrite its section of docs/benchmarks.md
     python bench/parse_speed.py --profile             # cProfile of parse-only from export
 
 Data (made once, reused; bench/data/ is git-ignored): ``bench/gen_journal.py`` writes the export,
@@ -14,7 +14,8 @@ option to raise that, so 1M entries become 3 files, read with ``journalctl --dir
 
 Every measurement runs in a fresh child process (its own interpreter, no state from earlier runs),
 times only the iteration (not start-up or imports) and reports its peak RSS through ``wait4``. Runs
-are interleaved round-robin and the median is reported, because this kind of machine is noisy.
+are interleaved round-robin and the median is reported, because this kind of machine is noisy. These are
+secondary figures: what a user waits for is the whole process, bench/whole_process.py.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import re
 import shlex
 import statistics
 import subprocess
@@ -32,11 +31,11 @@ import time
 from datetime import datetime, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-DATA = os.path.join(HERE, "data")
-DOCS = os.path.join(ROOT, "docs", "benchmarks.md")
-KEEP_MARK = "<!-- everything below is kept when bench/parse_speed.py rewrites this file -->"
-JOURNAL_REMOTE = "/lib/systemd/systemd-journal-remote"
+sys.path[:0] = [p for p in (HERE,) if p not in sys.path]
+
+from benchlib import DATA, journal_dir, machine, parse_size, size_label, warm, write_section  # noqa: E402
+
+SECTION = "## Parse-only, in process (secondary)"
 
 TARGET_RATE = 150_000
 TARGET_RATIO = 0.5
@@ -164,22 +163,6 @@ def measure(mode: str, paths: dict[str, str]) -> dict:
     return got
 
 
-def size_label(n: int) -> str:
-    if n % 1_000_000 == 0:
-        return f"{n // 1_000_000}m"
-    if n % 1000 == 0:
-        return f"{n // 1000}k"
-    return str(n)
-
-
-def parse_size(s: str) -> int:
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)([kKmM]?)", s.strip())
-    if not m:
-        raise argparse.ArgumentTypeError(f"not a size: {s!r} (e.g. 1000000, 100k, 1m)")
-    mult = {"": 1, "k": 1000, "m": 1_000_000}[m.group(2).lower()]
-    return int(float(m.group(1)) * mult)
-
-
 def prepare(era: str, n: int, seed: int, need: set[str]) -> tuple[dict[str, str], dict]:
     """Generate missing inputs; return paths and what preparation cost (from meta files)."""
     os.makedirs(DATA, exist_ok=True)
@@ -202,79 +185,8 @@ def prepare(era: str, n: int, seed: int, need: set[str]) -> tuple[dict[str, str]
                 prep[fmt] = json.load(f)
         prep.setdefault(fmt, {})["bytes_on_disk"] = os.path.getsize(p)
     if "journal" in need:
-        d = paths["journal"]
-        meta = d + ".meta.json"
-        if not os.path.isdir(d) or not any(x.endswith(".journal") for x in os.listdir(d)):
-            os.makedirs(d, exist_ok=True)
-            out = os.path.join(d, os.path.basename(stem) + ".journal")
-            argv = [JOURNAL_REMOTE, "-o", out, paths["export"]]
-            print(f"converting: {shlex.join(argv)} …", file=sys.stderr)
-            t0 = time.perf_counter()
-            subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-            with open(meta, "w") as f:
-                json.dump({"seconds": round(time.perf_counter() - t0, 2), "command": shlex.join(argv)}, f)
-        files = sorted(x for x in os.listdir(d) if x.endswith(".journal"))
-        info = {}
-        if os.path.exists(meta):
-            with open(meta) as f:
-                info = json.load(f)
-        info["files"] = len(files)
-        info["bytes_on_disk"] = sum(os.path.getsize(os.path.join(d, x)) for x in files)
-        prep["journal"] = info
+        paths["journal"], prep["journal"] = journal_dir(paths["export"])
     return paths, prep
-
-
-def warm(paths: dict[str, str], need: set[str]) -> None:
-    """Read every input once so the first measured run does not pay for the disk."""
-    for kind in need:
-        p = paths[kind]
-        files = [os.path.join(p, x) for x in os.listdir(p)] if os.path.isdir(p) else [p]
-        for f in files:
-            with open(f, "rb") as fh:
-                while fh.read(1 << 24):
-                    pass
-
-
-def machine() -> dict:
-    model = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        jv = subprocess.run(["journalctl", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-    except OSError:
-        jv = "?"
-    try:
-        from importlib.metadata import version
-
-        import systemd  # noqa: F401
-        pysd = version("systemd-python")
-    except Exception:  # noqa: BLE001
-        pysd = "?"
-    mem = ""
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-            mem = f"{kb / 2**20:.0f} GiB"
-    except (OSError, ValueError, IndexError):
-        pass
-    def git(*args: str) -> str:
-        try:
-            return subprocess.run(["git", "-C", ROOT, *args], capture_output=True, text=True).stdout.strip()
-        except OSError:
-            return ""
-
-    commit = git("rev-parse", "--short", "HEAD") or "?"
-    if git("status", "--porcelain", "--", "ollama_ingest"):
-        commit += " + uncommitted changes in ollama_ingest/"
-    return {"commit": commit, "nproc": os.cpu_count(), "cpu": model, "mem": mem, "python": platform.python_version(),
-            "impl": platform.python_implementation(), "kernel": platform.release(), "journalctl": jv,
-            "systemd_python": pysd}
 
 
 def fmt_rate(r: float | None) -> str:
@@ -323,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated modes: " + ",".join(MODES))
-    ap.add_argument("--write-docs", action="store_true", help=f"write {os.path.relpath(DOCS, ROOT)}")
+    ap.add_argument("--write-docs", action="store_true", help=f"write its section of docs/benchmarks.md ({SECTION})")
     ap.add_argument("--profile", action="store_true", help="also print a cProfile of parse-only from export")
     ap.add_argument("--json", help="also write the raw results to this file")
     ap.add_argument("--from-json", help="do not measure: render the results saved by --json")
@@ -365,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
                + ("" if a.era == "e" else f" --era {a.era}") + ("" if a.runs == 3 else f" --runs {a.runs}")
                + (f" --only {a.only}" if a.only else "") + (" --profile" if a.profile else "") + " --write-docs")
         write_docs(report, lines, verdict, cmd)
-        print(f"wrote {DOCS}", file=sys.stderr)
+        print(f"wrote {SECTION!r} in docs/benchmarks.md", file=sys.stderr)
     return 0
 
 
@@ -376,7 +288,8 @@ def run_benchmark(a) -> tuple[dict, str]:
             raise SystemExit(f"unknown mode {m!r} (choose from {', '.join(MODES)})")
     need = {MODES[m][1] for m in modes}
     paths, prep = prepare(a.era, a.size, a.seed, need)
-    warm(paths, need)
+    for kind in need:
+        warm(paths[kind])
 
     samples: dict[str, list[dict]] = {m: [] for m in modes}
     for r in range(a.runs):
@@ -438,6 +351,8 @@ NAMES = {"noise": "llama.cpp / runner / llama-server output", "slog_info": "slog
 
 
 def write_docs(report: dict, lines: list[str], verdict: str, cmd: str) -> None:
+    """Its section of docs/benchmarks.md: secondary figures (in-process, parse-only), below the whole-process
+    results of bench/whole_process.py."""
     prep, mach, size = report["prep"], report["machine"], report["size"]
     exp = prep.get("export", {})
     kinds = exp.get("kinds", {})
@@ -449,85 +364,32 @@ def write_docs(report: dict, lines: list[str], verdict: str, cmd: str) -> None:
                         ("journal", "journal files")):
         p = prep.get(kind)
         if p:
-            extra = ""
-            if kind == "journal":
-                extra = f", {p.get('files')} files, converted in {p.get('seconds', '?')} s"
-            elif p.get("seconds") is not None:
-                extra = f", generated in {p['seconds']} s"
-            sizes.append(f"* {label}: {p['bytes_on_disk'] / 1e6:,.0f} MB "
-                         f"({p['bytes_on_disk'] / size:,.0f} B/entry{extra})")
+            sizes.append(f"{label} {p['bytes_on_disk'] / 1e6:,.0f} MB ({p['bytes_on_disk'] / size:,.0f} B/entry)")
     out = [
-        "# Benchmarks",
+        SECTION,
         "",
-        "Reading and parsing speed of ollama-ingest, against `journalctl` as the C reference. Generated by",
-        "`bench/parse_speed.py`; do not edit by hand.",
-        "",
-        f"* Date: {report['date']}",
-        f"* Machine: {mach['nproc']} CPUs ({mach['cpu']}), {mach['mem']} RAM, Linux {mach['kernel']}",
-        f"* Code: ollama-ingest at {mach.get('commit', '?')}",
-        f"* Python {mach['python']} ({mach['impl']}), systemd-python {mach['systemd_python']}, {mach['journalctl']}",
-        f"* Input: {size:,} entries of a generated era-{report['era'].upper()} Ollama journal "
-        f"(v{exp.get('version', '?')}, seed {report.get('seed', '?')}), the same entries in every form",
-        f"* Each figure is the median of {report['runs']} runs, each in a fresh process; runs are interleaved. "
-        "Times cover the iteration only (no interpreter start-up, no imports); journalctl is timed as a whole "
-        "process (D is the directory of journal files). Wall rates move with whatever else runs on the machine; "
-        "the CPU-second rates (process time of the measuring child; `ru_utime + ru_stime` for journalctl) are "
-        "steadier, but not immune to a busy neighbour.",
-        "",
-        "## Results",
+        f"Secondary figures: parts of the work measured inside one Python process, not what a user waits for "
+        f"(that is the table at the top). Generated by `bench/parse_speed.py` ({report['date']}, ollama-ingest at "
+        f"{mach.get('commit', '?')}). Input: {size:,} entries of a generated era-{report['era'].upper()} journal "
+        f"(v{exp.get('version', '?')}, seed {report.get('seed', '?')}; {mix_s}), the same entries as "
+        + ", ".join(sizes) + f". Each figure is the median of {report['runs']} runs, each in a fresh process, "
+        "interleaved; times cover the iteration only (no start-up, no imports), except journalctl, timed as a "
+        "whole process reading the directory D of journal files. “Peak RSS” is `ru_maxrss` of the child, which "
+        "counts the mapped journal files and the forked parent's pages before `exec`.",
         "",
         *lines,
         "",
     ]
     if verdict:
         out += [verdict, ""]
-    out += [
-        "“Peak RSS” is `ru_maxrss` of the child process (from `wait4`). The journal rows map the files, "
-        "which is most of their RSS.",
-        "`open_input(dir)` matches `_SYSTEMD_UNIT=ollama.service` or `UNIT=ollama.service` + `_PID=1`, as the CLI "
-        "does; every generated entry matches, so it reads the same entries as `unit=None`.",
-        "",
-        "## Input",
-        "",
-        f"`bench/gen_journal.py` (deterministic, seeded) writes the mix: {mix_s}.",
-        "Every ollama entry carries the fields journald adds for a service (`__CURSOR`, timestamps, `_BOOT_ID`, "
-        "`_TRANSPORT=stdout`, `_PID`, `_UID`, `_GID`, `_COMM`, `_EXE`, `_CMDLINE`, `_CAP_EFFECTIVE`, "
-        "`_SELINUX_CONTEXT`, `_SYSTEMD_*`, `_MACHINE_ID`, `_HOSTNAME`, `_STREAM_ID`, `MESSAGE`).",
-        "",
-        *sizes,
-        "",
-        "The journal files come from `systemd-journal-remote -o <dir>/X.journal X.export`. systemd 252's",
-        "journal-remote rotates its output at 128 MiB (no option to change it before v253), so the entries",
-        "span several files in one directory; both journalctl and ollama-ingest read the directory.",
-        "",
-        "## Reproduce",
-        "",
-        "```sh",
-        ". .venv/bin/activate",
-        cmd,
-        "```",
-        "",
-        "Missing inputs are generated first (times above). `--only export_parse,journalctl` limits the "
-        "measurements, `--size 100k` makes a quick run, `--json FILE` keeps the raw samples and "
-        "`--from-json FILE --write-docs` renders this page again from them; `--profile` adds a cProfile of "
-        "parse-only.",
-        "",
-    ]
+    out += ["```sh", ". .venv/bin/activate", cmd, "```", "",
+            "`--only export_parse,journalctl` limits the measurements, `--size 100k` makes a quick run, `--json FILE` "
+            "keeps the raw samples and `--from-json FILE --write-docs` renders this section again from them; "
+            "`--profile` adds a cProfile of parse-only.", ""]
     if report.get("profile"):
-        out += ["## Profile", "", "cProfile of parse-only from the export form (`--profile`; cProfile inflates "
-                "call-heavy code, so read the shares, not the absolute times):", "", "```",
+        out += ["cProfile of parse-only from the export form (`--profile`; cProfile inflates call-heavy code, so "
+                "read the shares, not the absolute times):", "", "```",
                 *[ln.rstrip() for ln in report["profile"].strip().splitlines()], "```", ""]
     if report["warnings"]:
-        out += ["## Warnings", "", *[f"* {w}" for w in report["warnings"]], ""]
-    os.makedirs(os.path.dirname(DOCS), exist_ok=True)
-    kept = ""
-    if os.path.exists(DOCS):  # sections written by hand or by other benchmarks stay as they are
-        old = open(DOCS, encoding="utf-8").read()
-        if KEEP_MARK in old:
-            kept = old[old.index(KEEP_MARK):]
-    with open(DOCS, "w", encoding="utf-8") as f:
-        f.write("\n".join(out).rstrip("\n") + "\n\n" + (kept or KEEP_MARK + "\n"))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        out += ["Warnings:", "", *[f"* {w}" for w in report["warnings"]], ""]
+    write_section(SECTION, out)

@@ -44,8 +44,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path[:0] = [p for p in (HERE, ROOT) if p not in sys.path]
 
-from e2e_influx import stored_points, write_section  # noqa: E402
-from parse_speed import DATA, DOCS, machine, parse_size, size_label  # noqa: E402
+from benchlib import DATA, DOCS, machine, parse_size, size_label, write_section  # noqa: E402
+from e2e_influx import stored_points  # noqa: E402
 
 SECTION = "## Raw lines vs ours"
 BATCH = 5000
