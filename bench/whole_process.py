@@ -5,6 +5,7 @@
     python bench/whole_process.py                   # 7 rounds, both inputs, start-up
     python bench/whole_process.py --rounds 9 --write-docs
     python bench/whole_process.py --json r.json     # keep the samples; --from-json r.json --write-docs renders them
+    python bench/whole_process.py --tree before=/tmp/base --tree after=.   # A/B of two checkouts, same rounds
 
 The inputs (generated once into bench/data/, git-ignored, see benchlib.py):
 
@@ -47,8 +48,9 @@ INPUTS = {  # name → (era, entries, day-shaped)
     "generated": ("e", 1_000_000, False),
     "day": ("e", 200_000, True),
 }
-MODES = ("journalctl", "export", "journal")
+MODES = ("journalctl", "export", "journal")  # with --tree: "<label> export", "<label> journal" for each
 STARTUP = ("python -c pass", "ollama-ingest --version", "ollama-ingest backfill --help")
+CLI = os.path.join(ROOT, ".venv", "bin", "ollama-ingest")
 POLL_S = 0.02
 
 
@@ -65,7 +67,7 @@ def _status_kb(pid: int, keys: tuple[str, ...]) -> dict[str, int]:
     return out
 
 
-def run(argv: list[str], env: dict | None = None) -> dict:
+def run(argv: list[str], env: dict) -> dict:
     """One whole process, stdout to /dev/null: wall s, CPU s, peak RSS, peak anonymous RSS and its stderr."""
     with open(os.devnull, "wb") as null, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
@@ -97,10 +99,29 @@ def run(argv: list[str], env: dict | None = None) -> dict:
             "stderr": stderr}
 
 
-def commands(cli: str, export: str, jdir: str) -> dict[str, list[str]]:
-    return {"journalctl": ["journalctl", "--directory", jdir, "-o", "export", "--no-pager"],
-            "export": [cli, "backfill", export, "--dry-run"],
-            "journal": [cli, "backfill", jdir, "--dry-run"]}
+def trees(specs: list[str]) -> dict[str, str]:
+    """``--tree LABEL=DIR`` → {label: checkout}; none: this checkout alone, unlabelled."""
+    if not specs:
+        return {"": ROOT}
+    return {spec.split("=", 1)[0]: os.path.abspath(spec.split("=", 1)[1]) for spec in specs}
+
+
+def tree_env(tree: str) -> dict:
+    """The venv's ollama-ingest script runs the package of ``tree`` (PYTHONPATH comes before the editable
+    install): a whole process exactly as a user starts it, from another checkout."""
+    env = {**os.environ, "LC_ALL": "C.UTF-8"}
+    if tree != ROOT:
+        env["PYTHONPATH"] = tree
+    return env
+
+
+def commands(envs: dict[str, dict], export: str, jdir: str) -> dict[str, tuple[list[str], dict]]:
+    """mode → (argv, environment): journalctl, then each checkout on the export and on the journal files."""
+    cmds = {"journalctl": (["journalctl", "--directory", jdir, "-o", "export", "--no-pager"], tree_env(ROOT))}
+    for label, env in envs.items():
+        cmds[f"{label} export".strip()] = ([CLI, "backfill", export, "--dry-run"], env)
+        cmds[f"{label} journal".strip()] = ([CLI, "backfill", jdir, "--dry-run"], env)
+    return cmds
 
 
 def check_summary(stderr: str, entries: int, label: str) -> dict:
@@ -112,7 +133,8 @@ def check_summary(stderr: str, entries: int, label: str) -> dict:
 
 
 def measure(a) -> dict:
-    cli = a.cli
+    clis = trees(a.tree)
+    envs = {label: tree_env(tree) for label, tree in clis.items()}
     inputs: dict[str, dict] = {}
     for name in a.inputs:
         era, n, day = INPUTS[name]
@@ -122,37 +144,39 @@ def measure(a) -> dict:
         warm(jdir)
         inputs[name] = {"export": os.path.relpath(export, ROOT), "journal_dir": os.path.relpath(jdir, ROOT),
                         "entries": meta.get("entries", n), "export_bytes": os.path.getsize(export),
-                        "journal": jinfo, "kinds": meta.get("kinds", {}), "cmds": commands(cli, export, jdir)}
-    env = {**os.environ, "LC_ALL": "C.UTF-8"}
-    jobs = [(name, mode) for name in inputs for mode in MODES]
-    samples: dict[str, dict[str, list[dict]]] = {name: {m: [] for m in MODES} for name in inputs}
+                        "journal": jinfo, "kinds": meta.get("kinds", {}), "cmds": commands(envs, export, jdir)}
+    jobs = [(name, mode) for name in inputs for mode in inputs[name]["cmds"]]
+    samples: dict[str, dict[str, list[dict]]] = {name: {m: [] for m in inp["cmds"]} for name, inp in inputs.items()}
     uptime = [os.getloadavg()]
     for r in range(a.rounds):
         k = r % len(jobs)
         for name, mode in jobs[k:] + jobs[:k]:  # rotated: each job follows a different one every round
             inp = inputs[name]
-            got = run(inp["cmds"][mode], env)
+            got = run(*inp["cmds"][mode])
             if mode != "journalctl":
                 got.update(check_summary(got["stderr"], inp["entries"], f"{name} {mode}"))
             del got["stderr"]
             got["round"] = r
             samples[name][mode].append(got)
-            print(f"round {r + 1}/{a.rounds} {name:9s} {mode:10s} {got['wall']:7.2f} s  cpu {got['cpu']:6.2f} s  "
+            print(f"round {r + 1}/{a.rounds} {name:9s} {mode:16s} {got['wall']:7.2f} s  cpu {got['cpu']:6.2f} s  "
                   f"{inp['entries'] / got['wall']:9,.0f} entries/s  rss {got['rss_kb'] / 1024:5.0f} MiB  "
                   f"anon {got['anon_kb'] / 1024:5.0f} MiB", file=sys.stderr, flush=True)
         uptime.append(os.getloadavg())
-    startup = {c: [] for c in STARTUP}
-    argvs = {"python -c pass": [sys.executable, "-c", "pass"], "ollama-ingest --version": [cli, "--version"],
-             "ollama-ingest backfill --help": [cli, "backfill", "--help"]}
+    argvs = {"python -c pass": ([sys.executable, "-c", "pass"], tree_env(ROOT))}
+    for label, env in envs.items():
+        argvs[f"{STARTUP[1]} {label}".strip()] = ([CLI, "--version"], env)
+        argvs[f"{STARTUP[2]} {label}".strip()] = ([CLI, "backfill", "--help"], env)
+    startup: dict[str, list[dict]] = {c: [] for c in argvs}
+    names = list(argvs)
     for r in range(a.startup_rounds):
-        for c in STARTUP[r % 3:] + STARTUP[:r % 3]:
-            got = run(argvs[c], env)
+        for c in names[r % len(names):] + names[:r % len(names)]:
+            got = run(*argvs[c])
             startup[c].append({"wall": got["wall"], "cpu": got["cpu"], "rss_kb": got["rss_kb"]})
     uptime.append(os.getloadavg())
     for inp in inputs.values():
-        inp["cmds"] = {m: shlex.join(c).replace(ROOT + "/", "") for m, c in inp["cmds"].items()}
+        inp["cmds"] = {m: shlex.join(c).replace(ROOT + "/", "") for m, (c, _env) in inp["cmds"].items()}
     return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-            "rounds": a.rounds, "startup_rounds": a.startup_rounds, "inputs": inputs, "samples": samples,
+            "rounds": a.rounds, "startup_rounds": a.startup_rounds, "trees": clis, "inputs": inputs, "samples": samples,
             "startup": startup, "loadavg": uptime}
 
 
@@ -189,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=7, help="rounds of every input × mode (default 7)")
     ap.add_argument("--startup-rounds", type=int, default=21, help="runs of each start-up command (default 21)")
     ap.add_argument("--inputs", default="generated,day", help="comma-separated: " + ", ".join(INPUTS))
-    ap.add_argument("--cli", default=os.path.join(ROOT, ".venv", "bin", "ollama-ingest"))
+    ap.add_argument("--tree", action="append", default=[], metavar="LABEL=DIR",
+                    help="measure the package of this checkout (repeatable: A/B in the same rounds; default: this one)")
     ap.add_argument("--json", help="also write the raw samples to this file")
     ap.add_argument("--from-json", help="do not measure: render the samples saved by --json")
     ap.add_argument("--write-docs", action="store_true", help="rewrite the head of docs/benchmarks.md from this run")
