@@ -94,3 +94,13 @@ def test_tag_values_cannot_break_the_line():
     p = Point("ollama_request", {"host": "evil host,x=1\nnext=2", "model": "a=b c"}, {"v": 1}, 5)
     line = to_line(p)
     assert "\n" not in line and line.count(" ") - line.count("\\ ") == 2
+
+
+def test_a_series_escaped_once_gives_every_point_the_same_escaping():
+    """The escaped measurement + tag set is kept per series (sinks/lineprotocol.py): later points of the
+    series, and the same tags in another order, get exactly the text the first one got."""
+    tags = {"model": 'a=b c,"d"', "host": "h 1", "kind": ""}
+    first = to_line(Point("ollama event", tags, {"message": 'say "hi"\\', "n": 1, "ok": True}, 7))
+    assert first == 'ollama\\ event,host=h\\ 1,model=a\\=b\\ c\\,"d" message="say \\"hi\\"\\\\",n=1i,ok=true 7'
+    again = to_line(Point("ollama event", dict(reversed(tags.items())), {"message": "x\x00y", "f": 0.5}, 8))
+    assert again == 'ollama\\ event,host=h\\ 1,model=a\\=b\\ c\\,"d" message="xy",f=0.5 8'

@@ -26,10 +26,20 @@ def cut_string(s: str) -> str:
     return raw[:keep].decode("utf-8", "ignore") + TRUNCATED_MARK
 
 
+def _string(s: str) -> str:
+    """A string field value, quoted; most need no escaping, so only those that do are translated."""
+    s = cut_string(s)
+    if "\x00" in s:
+        s = s.replace("\x00", "")
+    if '"' in s or "\\" in s:
+        s = s.translate(_FIELD_STR)
+    return f'"{s}"'
+
+
 def _field(v: FieldValue) -> str | None:
     t = type(v)
     if t is str:
-        return '"' + cut_string(v).replace("\x00", "").translate(_FIELD_STR) + '"'
+        return _string(v)
     if t is bool:
         return "true" if v else "false"
     if t is int:
@@ -39,22 +49,48 @@ def _field(v: FieldValue) -> str | None:
     return None
 
 
+# A series (measurement + tag set) and a field name repeat for many points: each is escaped once. Both caches
+# are bounded: tag values come from the input (hosts, models), so a hostile log could make many.
+_HEADS: dict[tuple, str] = {}
+_KEYS: dict[str, str] = {}
+MAX_CACHED = 10_000
+
+
+def _head(measurement: str, tags: dict[str, str]) -> str:
+    """``measurement,k=v,…`` escaped, tags sorted (as InfluxDB prefers), empty tag values left out."""
+    key = (measurement, *tags.items())
+    head = _HEADS.get(key)
+    if head is None:
+        parts = [measurement.translate(_MEAS)]
+        for k in sorted(tags):
+            v = tags[k]
+            if v == "" or v is None:
+                continue  # an empty tag value is not allowed: the tag is simply absent
+            parts.append(f"{k.translate(_TAG)}={v.replace(chr(0), '').translate(_TAG)}")
+        if len(_HEADS) >= MAX_CACHED:
+            _HEADS.clear()
+        head = _HEADS[key] = ",".join(parts)
+    return head
+
+
+def _key(name: str) -> str:
+    escaped = _KEYS.get(name)
+    if escaped is None:
+        if len(_KEYS) >= MAX_CACHED:
+            _KEYS.clear()
+        escaped = _KEYS[name] = name.translate(_TAG)
+    return escaped
+
+
 def to_line(p: Point) -> str:
-    """One point as a line of line protocol (no trailing newline). Tags sorted, as InfluxDB prefers."""
-    parts = [p.measurement.translate(_MEAS)]
-    for k in sorted(p.tags):
-        v = p.tags[k]
-        if v == "" or v is None:
-            continue  # an empty tag value is not allowed: the tag is simply absent
-        parts.append(f"{k.translate(_TAG)}={v.replace(chr(0), '').translate(_TAG)}")
-    head = ",".join(parts)
+    """One point as a line of line protocol (no trailing newline)."""
     fields = []
     for k, v in p.fields.items():
         if v is None:
             continue
         s = _field(v)
         if s is not None:
-            fields.append(f"{k.translate(_TAG)}={s}")
+            fields.append(f"{_key(k)}={s}")
     if not fields:
         raise ValueError(f"point without fields: {p.measurement}")
-    return f"{head} {','.join(fields)} {p.time_ns}"
+    return f"{_head(p.measurement, p.tags)} {','.join(fields)} {p.time_ns}"
