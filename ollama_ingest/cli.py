@@ -16,14 +16,12 @@ import re
 import sys
 from datetime import datetime, timedelta, timezone
 
-from pydantic import ValidationError
-
 from . import __version__
 from .cli_options import add_group, add_verbose, cli_settings, setting_default
-from .parse.units import parse_duration_ns
 from .sources import FORMAT_HELP, FORMATS, InputError
-from .sources.clock import parse_tz
 
+# Start-up is what --version, --help and every command pay: what only a command needs (pydantic, the parsers,
+# the sinks) is imported by the command, and the option converters import what they use when they run.
 log = logging.getLogger("ollama_ingest")
 
 _WEEKS_DAYS = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(.*)")
@@ -32,6 +30,8 @@ _WEEKS_DAYS = re.compile(r"(?:(\d+)w)?(?:(\d+)d)?(.*)")
 def parse_ago(text: str) -> timedelta:
     """``7d``, ``2w``, ``1d12h``, ``24h``, ``90m``: Go's duration units plus days and weeks, which Go lacks but
     people type for a history (README's own ``--since 7d``). Raises ValueError if it is not one."""
+    from .parse.units import parse_duration_ns
+
     weeks, days, rest = _WEEKS_DAYS.fullmatch(text).groups()  # always matches: every group may be empty
     if rest.startswith("-") and (weeks or days):
         raise ValueError(f"not a duration: {text!r}")
@@ -58,6 +58,8 @@ def parse_when(text: str) -> datetime:
 
 def parse_seconds(text: str) -> float:
     """``10m``, ``90s``, ``1h30m`` or plain seconds → seconds."""
+    from .parse.units import parse_duration_ns
+
     try:
         return float(text)
     except ValueError:
@@ -69,6 +71,8 @@ def parse_seconds(text: str) -> float:
 
 
 def _tz(text: str):
+    from .sources.clock import parse_tz
+
     try:
         return parse_tz(text)
     except ValueError as exc:
@@ -284,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(glue_dash_values(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from pydantic import ValidationError
+
     from .config import ConfigError
     from .sinks.influx import SinkConfigError
 

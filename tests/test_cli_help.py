@@ -179,3 +179,15 @@ def test_what_is_neither_a_time_nor_a_duration_is_refused_with_the_forms_that_wo
         cli.build_parser().parse_args(["backfill", "--since", text])
     assert exc.value.code == 2
     assert "duration ago like 24h, 7d" in capsys.readouterr().err
+
+
+def test_version_and_help_import_nothing_a_command_needs():
+    """Start-up (docs/benchmarks.md): the parser alone imports neither pydantic nor the parsers nor a sink."""
+    code = ("import sys\nfrom ollama_ingest import cli\ncli.build_parser()\n"
+            "print([m for m in ('pydantic', 'ollama_ingest.parse', 'ollama_ingest.events', 'ollama_ingest.config', "
+            "'ollama_ingest.sinks.influx', 'influxdb_client', 'tqdm', 'systemd') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"
+    r = subprocess.run([sys.executable, "-m", "ollama_ingest.cli", "--version"], capture_output=True, text=True,
+                       cwd=ROOT)
+    assert r.returncode == 0 and r.stdout.startswith("ollama-ingest ")

@@ -7,9 +7,6 @@ from __future__ import annotations
 import json
 import re
 
-from .plain import COMPOSE, KUBECTL, _is_ts
-from .text import line_layout
-
 JOURNAL_MAGIC = b"LPKSHHRH"
 _OLLAMA = re.compile(r"time=\d{4}-\d\d-\d\d|\[GIN\] \d{4}/|\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \S+\.go:\d+: ")
 _TS_PREFIX = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)? ")
@@ -91,6 +88,9 @@ def sniff(head: bytes) -> str:
 
 
 def _text_kind(body: bytes) -> str:
+    from .plain import COMPOSE, KUBECTL, _is_ts  # the text readers: imported only for text-like input
+    from .text import line_layout
+
     lines = body.split(b"\n")
     if len(lines) > 1 and len(body) >= 65000:
         lines.pop()  # cut by the head's end
