@@ -96,7 +96,8 @@ def page(report: dict, summary: dict) -> list[str]:
            f"work.{load}",
            f"* Python {m['python']} ({m['impl']}), systemd-python {m['systemd_python']}, {m['journalctl']}",
            f"* {report['rounds']} rounds; in each, every command below ran once, in an order rotated from round to "
-           "round. A ratio is entries/s ours ÷ journalctl's (the same entries), taken within a round and given as "
+           "round, after Python compiled the package's modules once (as an installed package keeps them). "
+           "A ratio is entries/s ours ÷ journalctl's (the same entries), taken within a round and given as "
            "the median and the range over the rounds. Times include interpreter start-up and imports. “Peak RSS” "
            "is the largest `VmHWM` and “peak anonymous RSS” the largest `RssAnon` of /proc/PID/status, read every "
            "20 ms: the latter is the memory of the process without the files it maps (the journal files).", "",
