@@ -16,7 +16,7 @@ import os
 import select
 from collections.abc import Callable, Iterator
 
-from ..entry import Entry, SourceBase, dropped_as_noise, make_entry, pid_of
+from ..entry import Entry, SourceBase, make_entry, pid_of
 
 log = logging.getLogger("ollama_ingest.journal")
 
@@ -130,21 +130,25 @@ class Journal(SourceBase):
                 return
             seq += 1
             self.unit_entries = 1  # the match keeps only the unit's entries
-            if keep is not None:
-                raw = _field(r, "MESSAGE")
-                if raw is not None and dropped_as_noise(keep, raw, _field(r, "_PID") == b"1"):
+            raw = _field(r, "MESSAGE")
+            # entry.dropped_as_noise's rule, written out so that each field is fetched once (a fetch costs ~1 µs)
+            if keep is not None and raw is not None and not keep(raw):
+                pid = _field(r, "_PID")
+                if pid != b"1":
                     self.prefiltered += 1
                     continue
-            yield self._entry(ts, seq)
+            else:
+                pid = _field(r, "_PID")
+            yield self._entry(ts, seq, raw, pid)
 
     def __iter__(self) -> Iterator[Entry]:
         return self.entries()  # the window is applied by seeking, not by filtering
 
-    def _entry(self, ts: int, seq: int) -> Entry:
-        """The Entry at the reader's current position."""
+    def _entry(self, ts: int, seq: int, message: bytes | None, pid_raw: bytes | None) -> Entry:
+        """The Entry at the reader's current position (its MESSAGE and _PID already fetched)."""
         r = self.reader
-        pid = pid_of(_field(r, "_PID"))
-        return make_entry(ts, _field(r, "MESSAGE") or b"", self.host or _text(_field(r, "_HOSTNAME")), pid,
+        pid = pid_of(pid_raw)
+        return make_entry(ts, message or b"", self.host or _text(_field(r, "_HOSTNAME")), pid,
                           _text(_field(r, "_SYSTEMD_UNIT")), _text(_field(r, "UNIT")) if pid == 1 else "",
                           _text(_field(r, "SYSLOG_IDENTIFIER")), r._get_cursor(), seq)
 
@@ -197,7 +201,7 @@ class Journal(SourceBase):
         if not r._next():
             return None
         self.seq += 1
-        e = self._entry(r._get_realtime(), self.seq)
+        e = self._entry(r._get_realtime(), self.seq, _field(r, "MESSAGE"), _field(r, "_PID"))
         self.cursor, self.ts_us = e.cursor, e.ts_us
         return e
 
