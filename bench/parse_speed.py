@@ -393,3 +393,7 @@ def write_docs(report: dict, lines: list[str], verdict: str, cmd: str) -> None:
     if report["warnings"]:
         out += ["Warnings:", "", *[f"* {w}" for w in report["warnings"]], ""]
     write_section(SECTION, out)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
