@@ -35,10 +35,16 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
+def interruptible() -> None:
+    """Ctrl-C as at a terminal: a suite started in the background (`… &` from a script) passes SIGINT on
+    ignored, and a process that starts with it ignored rightly keeps ignoring it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def spawn(args: list[str], env: dict | None = None, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "ollama_ingest.cli", *args], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=service_env(env),
-                            cwd=ROOT, **kw)
+                            cwd=ROOT, preexec_fn=interruptible, **kw)
 
 
 def summary_of(stderr: str) -> dict:
