@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -58,11 +58,6 @@ def make_entry(ts_us: int, message: str | bytes, host: str = "", pid: int = 0, o
     return Entry(ts_us, message, host, pid, unit_field if pid == 1 and unit_field else own_unit, ident, cursor, seq)
 
 
-def dropped_as_noise(keep: Callable[[bytes], bool] | None, raw: bytes, pid_is_1: bool) -> bool:
-    """May a reader drop this entry unbuilt? Only when the pre-filter rejects it and it is not systemd's."""
-    return keep is not None and not pid_is_1 and not keep(raw)
-
-
 def pid_of(raw: bytes | str | None) -> int:
     return int(raw) if raw and raw.isdigit() else 0
 
@@ -73,7 +68,7 @@ class Source(Protocol):
     name: str  # the input as the user gave it ("-" is stdin; "the local journal")
     format: str  # what it is read as: journal, export, json, text, plain, docker, compose, kubectl, docker-json
     skipped: Counter[str]  # reason → records that could not be read
-    prefiltered: int  # noise entries counted without being built (see ``dropped_as_noise``)
+    prefiltered: int  # noise entries counted without being built (the noise rule above)
     assumptions: list[str]  # what was inferred or assumed (year, zone, host), to be said to the user
     unrecognised: Counter[str]  # a sample of the records it could not read: their start → count
     since_us: int | None  # the --since/--until window it reads (None: open)

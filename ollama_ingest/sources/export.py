@@ -118,7 +118,7 @@ class ExportReader(SourceBase):
                     raw = buf[j + 9 : buf.find(b"\n", j + 9)]
                     k = buf.find(b"\n_PID=", start, end)
                     pid1 = k >= 0 and buf.startswith(b"1\n", k + 6)
-                    # entry.dropped_as_noise's rule, written out on this hot path (a call per entry costs ~2%)
+                    # the noise rule of entry.py's contract, inline on this hot path (a call per entry costs ~2%)
                     if keep is not None and not pid1 and not keep(raw):
                         self.seq += 1
                         if windowed and not self._in_window(buf, start, end):
