@@ -170,12 +170,12 @@ def worker_profile(url: str, bucket: str, path: str, out: str) -> dict:
 
 # label → (file suffix, function): their cumulative times split one end-to-end backfill (none calls another)
 PROFILE_PARTS = {
-    "read the export (with the reader's pre-filter)": ("sources/export.py", "__iter__"),
+    "read the export (with the reader's pre-filter)": ("sources/export.py", "entries"),
     "parse entries into events": ("parse/__init__.py", "parse_entry"),
     "correlate (Timeline.feed)": ("correlate/timeline.py", "feed"),
     "correlate at the end of input": ("correlate/timeline.py", "finish"),
     "line protocol (to_line)": ("sinks/lineprotocol.py", "to_line"),
-    "HTTP write: influxdb-client → shim → InfluxDB, waiting included": ("sinks/influx.py", "_post"),
+    "HTTP write: influxdb-client → shim → InfluxDB, waiting included": ("sinks/influx.py", "_request"),
 }
 
 
