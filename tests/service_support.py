@@ -202,6 +202,16 @@ class OllamaSim:
 
 
 # -- the daemon ------------------------------------------------------------------------------------------
+def one_model_journal(path: Path, seed: int, lines: int) -> JournalWriter:
+    """A .journal of one model's story (so no request is held for evidence), booted and ``lines`` long; its
+    simulator is ``w.sim`` for what a test appends later."""
+    need_journal_remote()
+    w = JournalWriter(path)
+    w.sim = OllamaSim(random.Random(seed), models=[MODELS[0]])
+    w.append(w.sim.boot() + w.sim.lines(lines))
+    return w
+
+
 def service_env(extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("OLLAMA_", "INFLUXDB_V2_", "NOTIFY_SOCKET", "WATCHDOG_", "STATE_DIRECTORY",

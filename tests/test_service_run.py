@@ -31,6 +31,7 @@ from .service_support import (
     gin,
     last_cursor,
     need_journal_remote,
+    one_model_journal,
     run_cli,
     service_env,
     slog,
@@ -39,11 +40,7 @@ from .service_support import (
 
 @pytest.fixture
 def journal(tmp_path):
-    need_journal_remote()
-    w = JournalWriter(tmp_path / "ollama.journal")
-    w.sim = OllamaSim(random.Random(3), models=[MODELS[0]])  # one model: no request is held for evidence
-    w.append(w.sim.boot() + w.sim.lines(200))
-    return w
+    return one_model_journal(tmp_path / "ollama.journal", seed=3, lines=200)
 
 
 def requests_in(influx, db) -> int:

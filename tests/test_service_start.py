@@ -18,24 +18,20 @@ from ollama_ingest import checkpoint
 from testbed import V2Shim
 
 from .service_support import (
-    MODELS,
     Daemon,
     JournalWriter,
     NotifySocket,
     OllamaSim,
     last_cursor,
     need_journal_remote,
+    one_model_journal,
     run_cli,
 )
 
 
 @pytest.fixture
 def journal(tmp_path):
-    need_journal_remote()
-    w = JournalWriter(tmp_path / "ollama.journal")
-    w.sim = OllamaSim(random.Random(5), models=[MODELS[0]])
-    w.append(w.sim.boot() + w.sim.lines(120))
-    return w
+    return one_model_journal(tmp_path / "ollama.journal", seed=5, lines=120)
 
 
 def run_once(journal, url: str, db: str, state, log, env: dict | None = None) -> Daemon:

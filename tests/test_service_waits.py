@@ -5,7 +5,6 @@ socket, and the fault proxy in front of the real InfluxDB (1.6 behind the v2 shi
 
 from __future__ import annotations
 
-import random
 import time
 
 import pytest
@@ -13,24 +12,18 @@ import pytest
 from testbed.faultproxy import Fault, FaultProxy
 
 from .service_support import (
-    MODELS,
     Daemon,
     JournalWriter,
     NotifySocket,
-    OllamaSim,
     last_cursor,
-    need_journal_remote,
+    one_model_journal,
     proc_cpu_s,
 )
 
 
 @pytest.fixture
 def journal(tmp_path):
-    need_journal_remote()
-    w = JournalWriter(tmp_path / "ollama.journal")
-    w.sim = OllamaSim(random.Random(7), models=[MODELS[0]])  # one model: no request is held for evidence
-    w.append(w.sim.boot() + w.sim.lines(100))
-    return w
+    return one_model_journal(tmp_path / "ollama.journal", seed=7, lines=100)
 
 
 @pytest.fixture
