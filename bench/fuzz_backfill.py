@@ -18,16 +18,14 @@ import struct
 import sys
 import time
 import traceback
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ollama_ingest.correlate.timeline import Timeline  # noqa: E402
-from ollama_ingest.entry import Outcome  # noqa: E402
 from ollama_ingest.pipeline import Pipeline  # noqa: E402
-from ollama_ingest.sinks.lineprotocol import to_line  # noqa: E402
+from ollama_ingest.sinks.stdout import LineProtocolSink  # noqa: E402
 from ollama_ingest.sources import open_input  # noqa: E402
 from ollama_ingest.sources.export import ExportReader  # noqa: E402
 
@@ -80,41 +78,6 @@ def entry(rnd: random.Random, ts: int, msg: bytes) -> bytes:
     return out + (b"" if rnd.random() < 0.01 else b"\n")  # sometimes no blank line
 
 
-class CountSink:
-    def __init__(self) -> None:
-        self.written = self.dropped = 0
-        self.write_errors: Counter[str] = Counter()
-
-    def add(self, pts) -> None:
-        for p in pts:
-            to_line(p)
-            self.written += 1
-
-    pending = 0  # kept (counted) at once: nothing is ever held
-    retry_at = None
-    outage_s = 0.0
-
-    def due(self) -> bool:
-        return False
-
-    def due_in(self) -> None:
-        return None
-
-    def full(self) -> bool:
-        return False
-
-    def step(self, timeout_s=None) -> Outcome:
-        return Outcome("ack")
-
-    def probe(self, point=None, timeout_s=None) -> Outcome:
-        if point is not None:
-            self.add([point])
-        return Outcome("ack", int(point is not None))
-
-    def close(self) -> None:
-        pass
-
-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--entries", type=int, default=1_000_000)
@@ -132,7 +95,8 @@ def main() -> int:
     t0 = time.perf_counter()
     try:
         reader = ExportReader(io.BytesIO(bytes(buf)))
-        stats = Pipeline(Timeline(), CountSink()).run([reader])
+        # every point through line protocol, kept in memory (no writer: nothing is written out)
+        stats = Pipeline(Timeline(), LineProtocolSink(io.StringIO())).run([reader])
     except Exception:  # the point of the exercise: report it, exit 1
         traceback.print_exc()
         print("CRASH", file=sys.stderr)
