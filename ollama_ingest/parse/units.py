@@ -60,17 +60,21 @@ _DUR_PART = re.compile(r"(\d+)(?:\.(\d+))?(ns|us|\u00b5s|\u03bcs|\u00c2\u00b5s|m
 _DUR_FULL = re.compile(r"-?(?:\d+(?:\.\d+)?(?:ns|us|\u00b5s|\u03bcs|\u00c2\u00b5s|ms|s|m|h))+")
 
 
+def _part_ns(whole: str, frac: str, unit: str) -> int:
+    mult = _DUR_UNIT_NS[unit]
+    if frac:
+        return (int(whole) * 10 ** len(frac) + int(frac)) * mult // 10 ** len(frac)
+    return int(whole) * mult
+
+
 def parse_duration_ns(text: str) -> int:
     """Go duration text → exact nanoseconds. Raises ValueError if it is not one."""
     if text == "0":
         return 0
+    one = _DUR_PART.fullmatch(text)  # one number and one unit, as [GIN] latencies below a minute are
+    if one is not None:
+        return _part_ns(*one.groups())
     if not _DUR_FULL.fullmatch(text):
         raise ValueError(f"not a Go duration: {text!r}")
-    total = 0
-    for whole, frac, unit in _DUR_PART.findall(text):
-        mult = _DUR_UNIT_NS[unit]
-        if frac:
-            total += (int(whole) * 10 ** len(frac) + int(frac)) * mult // 10 ** len(frac)
-        else:
-            total += int(whole) * mult
+    total = sum(_part_ns(*part) for part in _DUR_PART.findall(text))
     return -total if text.startswith("-") else total
