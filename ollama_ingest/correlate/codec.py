@@ -28,14 +28,21 @@ from typing import Any
 
 from .. import events as ev
 from .names import ModelNames
-from .state import Eviction, Held, HostState, OomHint, PendingUnload, Session
+from .state import DERIVED, Eviction, Held, HostState, OomHint, PendingUnload, Session
 from .timeline import Timeline
 
 # HostState fields that are not plain JSON values: written by hand below
 _SESSION_REF = ("loading", "unnamed")
 _SESSION_LIST = ("loaded", "closed", "stopped")
-_HOST_FIELDS = [f.name for f in fields(HostState)]
-_SESSION_FIELDS = [f.name for f in fields(Session)]
+
+
+def _saved(cls: type) -> list[str]:
+    """The fields of a state record that are saved: all but the DERIVED caches (state.py)."""
+    return [f.name for f in fields(cls) if not f.metadata.get(DERIVED)]
+
+
+_HOST_FIELDS = _saved(HostState)
+_SESSION_FIELDS = _saved(Session)
 
 
 class StateFormatError(ValueError):
@@ -44,8 +51,7 @@ class StateFormatError(ValueError):
 
 def state_shape() -> dict[str, list[str]]:
     """The fields of every record the state holds: what a change of shape (needing a migration) changes."""
-    shape = {c.__name__: [f.name for f in fields(c)] for c in (HostState, Session, Held, Eviction, PendingUnload,
-                                                               OomHint)}
+    shape = {c.__name__: _saved(c) for c in (HostState, Session, Held, Eviction, PendingUnload, OomHint)}
     shape.update({c.__name__: list(c.model_fields) for c in (ev.GinRequest, ev.PromptTruncated)})
     return shape
 

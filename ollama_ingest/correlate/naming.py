@@ -10,6 +10,7 @@ first writes it under the name known then.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .. import events as ev
 from .names import ModelNames
@@ -39,7 +40,12 @@ def series(names: ModelNames, s: Session | None) -> str:
 def is_embedding(names: ModelNames, s: Session) -> bool:
     if s.embedding:
         return True
-    return any(_EMBED_NAME.search(n) for n in [model_label(names, s), *names.all_names(s.blob)])
+    return _embedding_name(model_label(names, s)) or any(map(_embedding_name, names.by_blob.get(s.blob or "", ())))
+
+
+@lru_cache(maxsize=4096)  # asked for every live session at every model request: a few names, over and over
+def _embedding_name(name: str) -> bool:
+    return _EMBED_NAME.search(name) is not None
 
 
 def name_session(st: HostState, s: Session, name: str) -> None:

@@ -9,6 +9,8 @@ from .timing import EVICTION_WINDOW_NS, INFERENCE_GRACE_NS, UNLOAD_EVENT_DELAY_N
 
 RECENT_CLOSED = 32  # closed sessions kept for revisions and late evidence
 RECENT_ACTIVITY = 32  # request ends kept per session
+_FOREVER_NS = 10**7 * S  # a keep-alive this long (or negative) never expires
+_NEVER_NS = 1 << 63  # later than any time
 
 
 def find(st: HostState, blob: str | None = None, name: str | None = None, pid: int | None = None,
@@ -49,6 +51,7 @@ def close(st: HostState, s: Session, end_ns: int, reason: str, evidence: str, ou
     if inferred or guessed:  # written once no late request (or named victim) can undo it
         s.unload_emitted = False
         s.unload_due_ns = s.end_ns + (UNLOAD_EVENT_DELAY_NS if inferred else EVICTION_WINDOW_NS)
+        st.unloads_due_ns = min(st.unloads_due_ns, s.unload_due_ns)
     else:
         s.unload_emitted = True
         out.append(unload_marked(st, s))
@@ -85,16 +88,28 @@ def in_flight(st: HostState, s: Session) -> bool:
 def expire_by_keep_alive(st: HostState, now: int, out: list) -> None:
     """The weakest evidence: last activity + the runner's keep-alive, once nothing stronger can still come."""
     for s in list(st.loaded):
-        if s.loaded_ns is None or s.keep_alive_ns < 0 or s.keep_alive_ns > 10**7 * S:
+        if s.loaded_ns is None or s.keep_alive_ns < 0 or s.keep_alive_ns > _FOREVER_NS:
             continue
-        # an ambiguous request may have been this runner's: it cannot have expired before that one
-        deadline = max(s.last_activity_ns, s.maybe_activity_ns, s.loaded_ns) + s.keep_alive_ns
-        if now > deadline + INFERENCE_GRACE_NS and not in_flight(st, s):
+        # an ambiguous request may have been this runner's: it cannot have expired before that one.
+        # Checked on every event: the last activity, the likeliest to be recent, is compared first.
+        latest = now - INFERENCE_GRACE_NS - s.keep_alive_ns  # the activity it must be idle since
+        if latest > s.last_activity_ns and latest > s.maybe_activity_ns and latest > s.loaded_ns \
+                and not in_flight(st, s):
+            deadline = max(s.last_activity_ns, s.maybe_activity_ns, s.loaded_ns) + s.keep_alive_ns
             close(st, s, deadline, "keep_alive_expired", "keep_alive_inference", out, inferred=True)
 
 
 def write_due_unloads(st: HostState, now: int | None, out: list) -> None:
-    """Unload markers held back (inferred or guessed ends) that nothing undid (all of them when ``now`` is None)."""
+    """Unload markers held back (inferred or guessed ends) that nothing undid (all of them when ``now`` is None).
+    Asked at every event: ``st.unloads_due_ns`` (the earliest due time, as of the last look; close() lowers it)
+    spares the walk over the closed sessions until one can be due."""
+    if now is not None and now <= st.unloads_due_ns:
+        return
+    earliest = _NEVER_NS
     for s in st.closed:
-        if not s.unload_emitted and (now is None or now > s.unload_due_ns):
-            out.append(unload_marked(st, s))
+        if not s.unload_emitted:
+            if now is None or now > s.unload_due_ns:
+                out.append(unload_marked(st, s))
+            else:
+                earliest = min(earliest, s.unload_due_ns)
+    st.unloads_due_ns = earliest

@@ -4,7 +4,8 @@ Plain dataclasses of plain fields (numbers, strings, lists and dicts of them, th
 record points at a session it holds the session itself (``loading``, ``unnamed``, ``stopped``, ``Held.session``,
 ``OomHint.session``). The service's checkpoint carries all of it as JSON (codec.py: sessions by id, the shape
 checked field by field), so a field added, removed or renamed here is a new state version with a migration
-(checkpoint_migrations.py; tests/test_checkpoint_upgrade.py says so when one is missing).
+(checkpoint_migrations.py; tests/test_checkpoint_upgrade.py says so when one is missing). A field marked
+``DERIVED`` is the exception: a cache of what the other fields say, not saved, recomputed after a load.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass, field
 from .. import events as ev
 from .names import ModelNames
 from .timing import DEFAULT_KEEP_ALIVE_NS
+
+DERIVED = "derived"  # field metadata key: see the module's doc
 
 
 @dataclass
@@ -128,3 +131,5 @@ class HostState:
     hidden: int = 0  # runners "loaded runners count=N" says are loaded, that nothing in the input names
     hidden_until_ns: int = 0  # … and the latest they can still be loaded (their keep-alive after any use)
     changed_ns: int = 0  # v0.1.x "changing loaded model": the runner it closes exits right after
+    # DERIVED: no held unload marker (a session closed by inference) is due before this; 0 = look
+    unloads_due_ns: int = field(default=0, metadata={DERIVED: True})

@@ -58,9 +58,12 @@ def tick(st: HostState, now: int, out: list) -> None:
         oom, st.oom = st.oom, None
         if oom.session.end_ns is None:
             close(st, oom.session, oom.at_ns, "oom", "eviction_log", out)
-    attribution.release_warnings(st, now, out)
-    expire_by_keep_alive(st, now, out)
-    write_due_unloads(st, now, out)
+    if st.held_warnings:
+        attribution.release_warnings(st, now, out)
+    if st.loaded:
+        expire_by_keep_alive(st, now, out)
+    if st.closed:
+        write_due_unloads(st, now, out)
 
 
 class Timeline:
