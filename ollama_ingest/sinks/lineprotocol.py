@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..schema.point import FieldValue, Point
+from ..schema.point import Point
 
 MAX_STRING_BYTES = 65_536  # InfluxDB's limit for a string field value
 TRUNCATED_MARK = "…[truncated]"
@@ -34,19 +34,6 @@ def _string(s: str) -> str:
     if '"' in s or "\\" in s:
         s = s.translate(_FIELD_STR)
     return f'"{s}"'
-
-
-def _field(v: FieldValue) -> str | None:
-    t = type(v)
-    if t is str:
-        return _string(v)
-    if t is bool:
-        return "true" if v else "false"
-    if t is int:
-        return f"{v}i"
-    if t is float:
-        return repr(v) if math.isfinite(v) else None
-    return None
 
 
 # A series (measurement + tag set) and a field name repeat for many points: each is escaped once. Both caches
@@ -86,11 +73,21 @@ def to_line(p: Point) -> str:
     """One point as a line of line protocol (no trailing newline)."""
     fields = []
     for k, v in p.fields.items():
-        if v is None:
+        # a field value's form by its type (None, NaN and infinities are left out: line protocol has none)
+        t = type(v)
+        if t is str:
+            s = _string(v)
+        elif t is int:
+            s = f"{v}i"
+        elif t is float:
+            if not math.isfinite(v):
+                continue
+            s = repr(v)
+        elif t is bool:
+            s = "true" if v else "false"
+        else:
             continue
-        s = _field(v)
-        if s is not None:
-            fields.append(f"{_key(k)}={s}")
+        fields.append(f"{_KEYS.get(k) or _key(k)}={s}")
     if not fields:
         raise ValueError(f"point without fields: {p.measurement}")
     return f"{_head(p.measurement, p.tags)} {','.join(fields)} {p.time_ns}"
