@@ -1,9 +1,13 @@
 """Every message kind, with lines as real Ollama prints them ([real] lines from the formats file)."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ollama_ingest import events as ev
+from ollama_ingest.entry import make_entry
 from ollama_ingest.parse import ParseStats, parse_entry
+from ollama_ingest.parse.gin import parse_gin
 
 from .helpers import entry, parse_one
 
@@ -351,3 +355,12 @@ def test_invalid_utf8_message_does_not_raise():
     st = ParseStats()
     parse_entry(entry(b"time=2025 level=INFO msg=\"\xff\xfe\" x=1"), st)
     assert st.entries == 1
+
+
+@given(st.text(st.sampled_from('/ab?=é"\\\n\t') | st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_gin_path_is_any_go_quoted_text(path):
+    """Gin quotes the path as Go's %q does: whatever it holds, the parser gives it back as it was."""
+    quoted = path.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") \
+        .replace("\t", "\\t")
+    line = f'[GIN] 2025/08/04 - 08:00:07 | 200 |     103.784µs |       127.0.0.1 | GET      "{quoted}"'
+    assert parse_gin(make_entry(1, line), line).path == path

@@ -83,3 +83,16 @@ def test_units_raise_only_valueerror(s):
             fn(s)
         except ValueError:
             pass
+
+
+_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.one_of(st.none(), st.text("0123456789", min_size=1, max_size=9)),
+                          st.sampled_from(sorted(_UNIT_NS))), min_size=1, max_size=4), st.booleans())
+def test_durations_of_one_part_or_many_are_exact(parts, negative):
+    """One part is read by a fast path, several by the general one: both give every part's exact
+    nanoseconds (a fraction below 1 ns cut off per part, as Go's rendering never has one)."""
+    text = ("-" if negative else "") + "".join(f"{w}.{f}{u}" if f else f"{w}{u}" for w, f, u in parts)
+    want = sum((w * 10 ** len(f or "") + int(f or 0)) * _UNIT_NS[u] // 10 ** len(f or "") for w, f, u in parts)
+    assert parse_duration_ns(text) == (-want if negative else want)

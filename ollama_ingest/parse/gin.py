@@ -13,8 +13,8 @@ from .units import parse_duration_ns
 # [GIN] 2025/07/23 - 21:47:10 | 200 |  16.608743461s |      172.17.0.3 | POST     "/api/chat"
 _GIN = re.compile(
     r"\[GIN\] \d{4}/\d\d/\d\d - \d\d:\d\d:\d\d \|\s*(\d{3})\s*\|\s*(\S+)\s*\|\s*(\S*)\s*\|\s*"
-    r"([^\s\"|]*)\s+\"((?:[^\"\\]|\\.)*)\""  # any method token a client sends
-)
+    r"([^\s\"|]*)\s+\"([^\"\\]*(?:\\.[^\"\\]*)*)\""  # any method token a client sends; a quoted path
+)  # (the path as runs of plain characters between escapes: one step per run, not per character)
 
 
 class GinFormatError(ValueError):
