@@ -40,7 +40,7 @@ def series(names: ModelNames, s: Session | None) -> str:
 def is_embedding(names: ModelNames, s: Session) -> bool:
     if s.embedding:
         return True
-    return _embedding_name(model_label(names, s)) or any(map(_embedding_name, names.by_blob.get(s.blob or "", ())))
+    return _embedding_name(model_label(names, s)) or any(map(_embedding_name, names.all_names(s.blob)))
 
 
 @lru_cache(maxsize=4096)  # asked for every live session at every model request: a few names, over and over
